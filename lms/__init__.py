@@ -1,0 +1,121 @@
+"""Client-Centricity Academy: staff training on client-centricity for employment centres."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, render_template
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from lms import config as lms_config
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, then the environment, then ``config`` (tests pass theirs)."""
+    app = Flask(__name__, instance_relative_config=True)
+    settings = lms_config.defaults(app.instance_path)
+    settings.update(lms_config.from_environment(os.environ))
+    settings.update(config or {})
+    lms_config.finalise(settings, app.instance_path)
+    app.config.update(settings)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from lms import i18n, permissions
+    from lms.extensions import babel, csrf, db, login_manager, migrate
+    from lms.models import User
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"])
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    if not isinstance(vars(babel).get("domain_instance"), i18n.PoDomain):
+        # Replaces Flask-Babel's .mo loader; read once per process, shared by every app.
+        babel.domain_instance = i18n.PoDomain()  # type: ignore[misc]
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        if not user_id.isdigit():
+            return None
+        user = db.session.get(User, int(user_id))
+        return user if user is not None and user.active else None
+
+    app.before_request(permissions.send_anonymous_to_login)
+
+
+def register_blueprints(app: Flask) -> None:
+    from lms import permissions
+    from lms.auth.views import bp as auth_bp
+    from lms.health import bp as health_bp
+    from lms.learn.views import bp as learn_bp
+    from lms.me.views import bp as me_bp
+    from lms.team.views import bp as team_bp
+
+    for blueprint in (health_bp, auth_bp, me_bp, learn_bp, team_bp):
+        app.register_blueprint(blueprint)
+    permissions.check_every_view_declares_access(app)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from lms.extensions import db
+
+    def render_error(error: HTTPException) -> tuple[str, int]:
+        return render_template("errors/error.html", code=error.code, error=error), error.code or 500
+
+    for code in (400, 403, 404, 405, 413):
+        app.register_error_handler(code, render_error)
+
+    @app.errorhandler(500)
+    def internal_error(error: Exception) -> tuple[str, int]:
+        db.session.rollback()
+        return render_template("errors/error.html", code=500, error=error), 500
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error: OperationalError) -> tuple[str, int]:
+        app.logger.error("database unavailable: %s", error)
+        db.session.rollback()
+        return render_template("errors/error.html", code=503, error=error), 503
+
+
+def register_template_helpers(app: Flask) -> None:
+    from flask_login import current_user
+
+    from lms.auth.forms import EmptyForm, LocaleForm
+    from lms.config import SUPPORTED_LOCALES
+    from lms.i18n import current_locale, role_label
+    from lms.models import Role
+
+    app.add_template_filter(role_label, "role_label")
+
+    @app.context_processor
+    def layout_context() -> dict[str, Any]:
+        return {
+            "current_locale": current_locale(),
+            "supported_locales": SUPPORTED_LOCALES,
+            "locale_form": LocaleForm(),
+            "logout_form": EmptyForm() if current_user.is_authenticated else None,
+            "Role": Role,
+        }
+
+
+def register_commands(app: Flask) -> None:
+    from lms.cli import content_group, demo_command, quickstart_command
+
+    app.cli.add_command(content_group)
+    app.cli.add_command(demo_command)
+    app.cli.add_command(quickstart_command)

@@ -1,0 +1,104 @@
+"""The ``lms`` command: Flask's CLI for this app plus the project's own commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+from flask_migrate import upgrade
+from werkzeug.serving import run_simple
+
+from lms.content import ContentError, check_course, get_course
+from lms.extensions import db
+
+
+def _create_app():  # FlaskGroup calls this without arguments
+    from lms import create_app
+
+    return create_app()
+
+
+main = FlaskGroup(create_app=_create_app, help="Client-Centricity Academy")
+
+
+@click.group("content")
+def content_group() -> None:
+    """Check and publish the course in content/."""
+
+
+@content_group.command("check")
+@with_appcontext
+def content_check() -> None:
+    """Validate every module and the competency framework; name file and line of each problem."""
+    problems = check_course(current_app.config["CONTENT_DIR"])
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    if problems:
+        raise click.ClickException(f"{len(problems)} problem(s) in the content")
+    click.echo("content OK")
+
+
+@content_group.command("publish")
+@with_appcontext
+def content_publish() -> None:
+    """Record the content on disk as the current version of each module."""
+    _publish()
+
+
+def _publish() -> None:
+    from lms.services.publishing import publish_course
+
+    try:
+        course = get_course()
+    except ContentError as error:
+        raise click.ClickException(f"the content has problems:\n{error}") from error
+    results = publish_course(course)
+    db.session.commit()
+    for result in results:
+        state = "new version" if result.changed else "unchanged"
+        click.echo(f"  {result.slug}: {result.content_hash[:12]} ({state})")
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """Create the demo organisation and accounts (safe to run again)."""
+    _demo()
+
+
+def _demo() -> None:
+    from lms.services.demo import create_demo_organisation
+
+    summary = create_demo_organisation()
+    db.session.commit()
+    click.echo(f"  demo organisation: {summary.people_created} new of {summary.people_total} people")
+
+
+@click.command("quickstart")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Prepare everything but do not start the server.")
+@with_appcontext
+def quickstart_command(host: str, port: int, no_serve: bool) -> None:
+    """Create the database, publish the course, add the demo organisation and serve the app."""
+    from lms.services.demo import DEMO_LOGINS, DEMO_PASSWORD
+
+    Path(current_app.instance_path).mkdir(parents=True, exist_ok=True)
+    click.echo("Applying database migrations…")
+    upgrade(directory=current_app.config["MIGRATIONS_DIR"])
+    click.echo("Publishing the course…")
+    _publish()
+    click.echo("Creating the demo organisation…")
+    _demo()
+    address = f"http://{host}:{port}"
+    click.echo("")
+    click.echo(f"Client-Centricity Academy is ready at {address}")
+    click.echo(f"Demo logins (password: {DEMO_PASSWORD}, demo only):")
+    for login in DEMO_LOGINS:
+        click.echo(f"  {login}")
+    if no_serve:
+        return
+    # app.run() refuses to start inside the Flask CLI; serve the same app directly.
+    run_simple(host, port, current_app._get_current_object(), threaded=True)  # type: ignore[attr-defined]

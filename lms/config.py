@@ -1,0 +1,88 @@
+"""Configuration: defaults, then the environment, then a mapping passed to ``create_app``.
+
+Production is any run with ``LMS_ENV=production`` or a non-SQLite ``DATABASE_URL``; there a
+missing ``SECRET_KEY`` stops the app from starting. On a developer's machine a random key is
+kept in ``instance/secret_key`` so that ``lms quickstart`` works with nothing configured.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+SUPPORTED_LOCALES = ("ru", "en")
+
+
+class ConfigError(RuntimeError):
+    """The app cannot start with this configuration."""
+
+
+def defaults(instance_path: str) -> dict[str, Any]:
+    return {
+        "SQLALCHEMY_DATABASE_URI": "sqlite:///" + os.path.join(instance_path, "lms.sqlite3"),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "CONTENT_DIR": str(PROJECT_ROOT / "content"),
+        "QUIZ_DIR": str(PROJECT_ROOT / "quizzes"),
+        "MIGRATIONS_DIR": str(PROJECT_ROOT / "migrations"),
+        "REDIS_URL": None,
+        "BABEL_DEFAULT_LOCALE": "ru",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Moscow",
+        "LMS_ENV": "development",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
+        "WTF_CSRF_TIME_LIMIT": None,
+    }
+
+
+def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
+    config: dict[str, Any] = {}
+    if environ.get("DATABASE_URL"):
+        config["SQLALCHEMY_DATABASE_URI"] = environ["DATABASE_URL"]
+    if environ.get("SECRET_KEY"):
+        config["SECRET_KEY"] = environ["SECRET_KEY"]
+    if environ.get("REDIS_URL"):
+        config["REDIS_URL"] = environ["REDIS_URL"]
+    if environ.get("LMS_ENV"):
+        config["LMS_ENV"] = environ["LMS_ENV"]
+    if environ.get("LMS_CONTENT_DIR"):
+        config["CONTENT_DIR"] = environ["LMS_CONTENT_DIR"]
+    return config
+
+
+def is_production(config: dict[str, Any]) -> bool:
+    if config.get("TESTING"):
+        return False
+    uri = str(config.get("SQLALCHEMY_DATABASE_URI", ""))
+    return config.get("LMS_ENV") == "production" or not uri.startswith("sqlite")
+
+
+def finalise(config: dict[str, Any], instance_path: str) -> None:
+    """Fill in what depends on other settings, and refuse unsafe production settings."""
+    production = is_production(config)
+    config["LMS_PRODUCTION"] = production
+    config.setdefault("SESSION_COOKIE_SECURE", production)
+    config.setdefault("REMEMBER_COOKIE_SECURE", production)
+    if config.get("SECRET_KEY"):
+        return
+    if production:
+        raise ConfigError("SECRET_KEY must be set in production (environment variable SECRET_KEY).")
+    config["SECRET_KEY"] = _local_secret_key(instance_path)
+
+
+def _local_secret_key(instance_path: str) -> str:
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key

@@ -1,0 +1,429 @@
+"""Loading the course from ``content/``: modules, their memos and the competency framework.
+
+Everything is validated on load. Problems are collected with the file and line they come
+from, so that ``lms content check`` can list them all at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lms.config import SUPPORTED_LOCALES
+from lms.content.render import Rendered, render_markdown
+
+MODULE_DIR_PATTERN = re.compile(r"^(?P<order>\d{2})-(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)$")
+FRONT_MATTER_KEYS = {"title", "summary", "order", "competencies", "tasks", "memos"}
+TASK_KINDS = {"read", "memo", "quiz", "goal"}
+ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: Path
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+class ContentError(Exception):
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(problem) for problem in problems))
+
+
+@dataclass(frozen=True)
+class Task:
+    id: str
+    kind: str
+    title: str
+    memo: str | None = None
+
+
+@dataclass(frozen=True)
+class Memo:
+    id: str
+    title: str
+    path: Path
+
+    def read(self) -> str:
+        return self.path.read_text(encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class ModuleText:
+    """One language version of a module."""
+
+    locale: str
+    path: Path
+    title: str
+    summary: str
+    body: str
+    body_line: int
+    tasks: tuple[Task, ...]
+    memos: tuple[Memo, ...]
+
+    def memo(self, memo_id: str) -> Memo | None:
+        return next((memo for memo in self.memos if memo.id == memo_id), None)
+
+
+@dataclass(frozen=True)
+class Module:
+    slug: str
+    order: int
+    directory: Path
+    competencies: tuple[str, ...]
+    texts: dict[str, ModuleText]
+    content_hash: str
+
+    def text(self, locale: str) -> ModuleText:
+        return self.texts.get(locale) or self.texts[SUPPORTED_LOCALES[0]]
+
+
+@dataclass(frozen=True)
+class Competency:
+    id: str
+    names: dict[str, str]
+
+
+@dataclass
+class Course:
+    modules: tuple[Module, ...]
+    competencies: dict[str, Competency]
+    _rendered: dict[tuple[str, str, str], Rendered] = field(default_factory=dict, repr=False)
+
+    def module(self, slug: str) -> Module | None:
+        return next((module for module in self.modules if module.slug == slug), None)
+
+    def neighbours(self, module: Module) -> tuple[Module | None, Module | None]:
+        index = self.modules.index(module)
+        previous = self.modules[index - 1] if index > 0 else None
+        following = self.modules[index + 1] if index + 1 < len(self.modules) else None
+        return previous, following
+
+    def render(self, module: Module, locale: str) -> Rendered:
+        """The module's body as safe HTML; rendered once per content version and language."""
+        text = module.text(locale)
+        key = (module.slug, module.content_hash, text.locale)
+        rendered = self._rendered.get(key)
+        if rendered is None:
+            rendered = self._rendered[key] = render_markdown(text.body)
+        return rendered
+
+    def render_memo(self, module: Module, memo: Memo) -> Rendered:
+        key = (module.slug, module.content_hash, str(memo.path))
+        rendered = self._rendered.get(key)
+        if rendered is None:
+            rendered = self._rendered[key] = render_markdown(memo.read())
+        return rendered
+
+
+def load_course(root: Path | str) -> Course:
+    """Load and validate the whole course; raise ``ContentError`` listing every problem."""
+    course, problems = _load(Path(root))
+    if problems:
+        raise ContentError(problems)
+    return course
+
+
+def check_course(root: Path | str) -> list[Problem]:
+    """Every problem in the course, with file and line; an empty list means all is well."""
+    course, problems = _load(Path(root))
+    problems.extend(_check_rendered(course))
+    return problems
+
+
+def _load(root: Path) -> tuple[Course, list[Problem]]:
+    problems: list[Problem] = []
+    competencies = _load_competencies(root / "competencies.yaml", problems)
+    modules: list[Module] = []
+    modules_dir = root / "modules"
+    if not modules_dir.is_dir():
+        problems.append(Problem(modules_dir, 0, "the modules folder is missing"))
+    else:
+        for directory in sorted(path for path in modules_dir.iterdir() if path.is_dir()):
+            module = _load_module(directory, competencies, problems)
+            if module is not None:
+                modules.append(module)
+    _check_orders(modules, problems)
+    modules.sort(key=lambda module: module.order)
+    return Course(modules=tuple(modules), competencies=competencies), problems
+
+
+def _check_orders(modules: list[Module], problems: list[Problem]) -> None:
+    seen: dict[int, Module] = {}
+    for module in modules:
+        if module.order in seen:
+            other = seen[module.order].slug
+            path = module.text(SUPPORTED_LOCALES[0]).path
+            problems.append(Problem(path, 1, f"order {module.order} is also used by {other}"))
+        seen[module.order] = module
+
+
+def _load_competencies(path: Path, problems: list[Problem]) -> dict[str, Competency]:
+    if not path.exists():
+        problems.append(Problem(path, 0, "the competency framework file is missing"))
+        return {}
+    source = path.read_text(encoding="utf-8")
+    try:
+        data = yaml.safe_load(source)
+    except yaml.YAMLError as error:
+        problems.append(Problem(path, _yaml_line(error), f"invalid YAML: {error}"))
+        return {}
+    items = data.get("competencies") if isinstance(data, dict) else None
+    if not isinstance(items, list) or not items:
+        problems.append(Problem(path, 1, "expected a non-empty list under 'competencies'"))
+        return {}
+    competencies: dict[str, Competency] = {}
+    for item in items:
+        item_id = item.get("id") if isinstance(item, dict) else None
+        line = _line_of(source, f"id: {item_id}") if item_id else 1
+        if not isinstance(item_id, str) or not ID_PATTERN.match(item_id):
+            problems.append(Problem(path, line, f"competency without a valid id: {item!r:.60}"))
+            continue
+        names = item.get("name")
+        if not isinstance(names, dict) or any(
+            not isinstance(names.get(locale), str) or not names[locale].strip()
+            for locale in SUPPORTED_LOCALES
+        ):
+            problems.append(Problem(path, line, f"competency {item_id}: name needs ru and en"))
+            continue
+        if item_id in competencies:
+            problems.append(Problem(path, line, f"competency id {item_id} is used twice"))
+        competencies[item_id] = Competency(id=item_id, names=dict(names))
+    return competencies
+
+
+def _load_module(
+    directory: Path, competencies: dict[str, Competency], problems: list[Problem]
+) -> Module | None:
+    match = MODULE_DIR_PATTERN.match(directory.name)
+    if match is None:
+        problems.append(Problem(directory, 0, "module folders are named NN-slug, e.g. 01-myths"))
+        return None
+    texts: dict[str, ModuleText] = {}
+    front: dict[str, dict[str, Any]] = {}
+    for locale in SUPPORTED_LOCALES:
+        path = directory / f"index.{locale}.md"
+        if not path.exists():
+            problems.append(Problem(path, 0, f"the {locale} version of the module is missing"))
+            continue
+        loaded = _load_module_text(path, locale, competencies, problems)
+        if loaded is not None:
+            texts[locale], front[locale] = loaded
+    if len(texts) != len(SUPPORTED_LOCALES):
+        return None
+    _check_languages_agree(texts, front, problems)
+    primary = front[SUPPORTED_LOCALES[0]]
+    order = primary["order"]
+    if order != int(match["order"]):
+        problems.append(
+            Problem(texts[SUPPORTED_LOCALES[0]].path, _line_of_key(texts, "order"),
+                    f"order {order} does not match the folder number {match['order']}")
+        )  # fmt: skip
+    return Module(
+        slug=match["slug"],
+        order=order,
+        directory=directory,
+        competencies=tuple(primary["competencies"]),
+        texts=texts,
+        content_hash=content_hash(directory),
+    )
+
+
+def _line_of_key(texts: dict[str, ModuleText], key: str) -> int:
+    text = texts[SUPPORTED_LOCALES[0]]
+    return _line_of(text.path.read_text(encoding="utf-8"), f"{key}:")
+
+
+def _load_module_text(
+    path: Path, locale: str, competencies: dict[str, Competency], problems: list[Problem]
+) -> tuple[ModuleText, dict[str, Any]] | None:
+    source = path.read_text(encoding="utf-8")
+    lines = source.splitlines()
+    if not lines or lines[0].strip() != "---":
+        problems.append(Problem(path, 1, "the file must start with YAML front matter ('---')"))
+        return None
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
+    except StopIteration:
+        problems.append(Problem(path, 1, "the front matter is not closed with '---'"))
+        return None
+    try:
+        data = yaml.safe_load("\n".join(lines[1:end]))
+    except yaml.YAMLError as error:
+        problems.append(Problem(path, _yaml_line(error) + 1, f"invalid front matter: {error}"))
+        return None
+    if not isinstance(data, dict):
+        problems.append(Problem(path, 2, "the front matter must be a mapping of keys"))
+        return None
+
+    before = len(problems)
+
+    def problem(key: str, message: str) -> None:
+        problems.append(Problem(path, _line_of(source, f"{key}:"), message))
+
+    for key in sorted(set(data) - FRONT_MATTER_KEYS):
+        problem(key, f"unknown front matter key '{key}'")
+    for key in sorted(FRONT_MATTER_KEYS - set(data)):
+        problems.append(Problem(path, 1, f"front matter key '{key}' is missing"))
+    if len(problems) > before:
+        return None
+    for key in ("title", "summary"):
+        if not isinstance(data[key], str) or not data[key].strip():
+            problem(key, f"'{key}' must be non-empty text")
+    if not isinstance(data["order"], int) or isinstance(data["order"], bool) or data["order"] < 1:
+        problem("order", "'order' must be a whole number from 1")
+    if not isinstance(data["competencies"], list) or not data["competencies"]:
+        problem("competencies", "'competencies' must be a non-empty list of competency ids")
+    else:
+        for competency in data["competencies"]:
+            if competency not in competencies:
+                problem("competencies", f"unknown competency '{competency}'")
+
+    memos = _parse_memos(path, source, data["memos"], problems)
+    tasks = _parse_tasks(path, source, data["tasks"], {memo.id for memo in memos}, problems)
+    if len(problems) > before:
+        return None
+    text = ModuleText(
+        locale=locale,
+        path=path,
+        title=data["title"].strip(),
+        summary=data["summary"].strip(),
+        body="\n".join(lines[end + 1 :]),
+        body_line=end + 2,
+        tasks=tasks,
+        memos=memos,
+    )
+    return text, data
+
+
+def _parse_memos(path: Path, source: str, raw: Any, problems: list[Problem]) -> tuple[Memo, ...]:
+    line = _line_of(source, "memos:")
+    if not isinstance(raw, list):
+        problems.append(Problem(path, line, "'memos' must be a list"))
+        return ()
+    memos: list[Memo] = []
+    for item in raw:
+        if not isinstance(item, dict) or set(item) != {"id", "title", "file"}:
+            problems.append(Problem(path, line, "each memo needs exactly: id, title, file"))
+            continue
+        memo_line = _line_of(source, f"id: {item['id']}", after=line)
+        if not isinstance(item["id"], str) or not ID_PATTERN.match(item["id"]):
+            problems.append(Problem(path, memo_line, f"memo id '{item['id']}' is not a valid id"))
+            continue
+        memo_path = (path.parent / str(item["file"])).resolve()
+        if not memo_path.is_relative_to(path.parent.resolve()) or not memo_path.is_file():
+            problems.append(Problem(path, memo_line, f"memo file '{item['file']}' does not exist"))
+            continue
+        if any(memo.id == item["id"] for memo in memos):
+            problems.append(Problem(path, memo_line, f"memo id '{item['id']}' is used twice"))
+            continue
+        memos.append(Memo(id=item["id"], title=str(item["title"]).strip(), path=memo_path))
+    return tuple(memos)
+
+
+def _parse_tasks(
+    path: Path, source: str, raw: Any, memo_ids: set[str], problems: list[Problem]
+) -> tuple[Task, ...]:
+    line = _line_of(source, "tasks:")
+    if not isinstance(raw, list) or not raw:
+        problems.append(Problem(path, line, "'tasks' must be a non-empty list"))
+        return ()
+    tasks: list[Task] = []
+    for item in raw:
+        if not isinstance(item, dict) or not {"id", "kind", "title"} <= set(item):
+            problems.append(Problem(path, line, "each task needs: id, kind, title"))
+            continue
+        task_line = _line_of(source, f"id: {item['id']}", after=line)
+        kind, memo = item["kind"], item.get("memo")
+        if not isinstance(item["id"], str) or not ID_PATTERN.match(item["id"]):
+            problems.append(Problem(path, task_line, f"task id '{item['id']}' is not a valid id"))
+        elif kind not in TASK_KINDS:
+            allowed = ", ".join(sorted(TASK_KINDS))
+            problems.append(Problem(path, task_line, f"task kind '{kind}' is not one of {allowed}"))
+        elif kind == "memo" and memo not in memo_ids:
+            problems.append(Problem(path, task_line, f"task names unknown memo '{memo}'"))
+        elif any(task.id == item["id"] for task in tasks):
+            problems.append(Problem(path, task_line, f"task id '{item['id']}' is used twice"))
+        else:
+            tasks.append(Task(id=item["id"], kind=kind, title=str(item["title"]).strip(), memo=memo))
+    return tuple(tasks)
+
+
+def _check_languages_agree(
+    texts: dict[str, ModuleText], front: dict[str, dict[str, Any]], problems: list[Problem]
+) -> None:
+    primary_locale, *others = SUPPORTED_LOCALES
+    primary = front[primary_locale]
+    for locale in others:
+        other, path = front[locale], texts[locale].path
+        source = path.read_text(encoding="utf-8")
+        for key in ("order", "competencies"):
+            if other[key] != primary[key]:
+                problems.append(
+                    Problem(path, _line_of(source, f"{key}:"),
+                            f"'{key}' differs from the {primary_locale} version")
+                )  # fmt: skip
+        if _shape(texts[locale].tasks) != _shape(texts[primary_locale].tasks):
+            problems.append(
+                Problem(path, _line_of(source, "tasks:"),
+                        f"tasks differ from the {primary_locale} version (ids, kinds, memos)")
+            )  # fmt: skip
+        if [m.id for m in texts[locale].memos] != [m.id for m in texts[primary_locale].memos]:
+            problems.append(
+                Problem(path, _line_of(source, "memos:"),
+                        f"memo ids differ from the {primary_locale} version")
+            )  # fmt: skip
+
+
+def _shape(tasks: tuple[Task, ...]) -> list[tuple[str, str, str | None]]:
+    return [(task.id, task.kind, task.memo) for task in tasks]
+
+
+def _check_rendered(course: Course) -> list[Problem]:
+    """Checks that need the rendered text: the same sections in every language."""
+    problems: list[Problem] = []
+    primary_locale, *others = SUPPORTED_LOCALES
+    for module in course.modules:
+        primary = course.render(module, primary_locale)
+        for locale in others:
+            rendered = course.render(module, locale)
+            if [s.id for s in rendered.sections] != [s.id for s in primary.sections]:
+                text = module.texts[locale]
+                problems.append(
+                    Problem(text.path, text.body_line,
+                            f"section ids {[s.id for s in rendered.sections]} differ from the "
+                            f"{primary_locale} version {[s.id for s in primary.sections]}")
+                )  # fmt: skip
+    return problems
+
+
+def content_hash(directory: Path) -> str:
+    """A version of a module: the hash of the names and bytes of all its files."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(directory).as_posix().encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _line_of(source: str, needle: str, after: int = 0) -> int:
+    for number, line in enumerate(source.splitlines(), start=1):
+        if number > after and needle in line:
+            return number
+    return max(after, 1)
+
+
+def _yaml_line(error: yaml.YAMLError) -> int:
+    mark = getattr(error, "problem_mark", None)
+    return mark.line + 1 if mark is not None else 1

@@ -1,0 +1,88 @@
+"""People and their roles. People are deactivated, never deleted: their records stay."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from lms.models.base import Base, utcnow
+from lms.models.org import Region, Team, team_managers
+
+
+class Role(StrEnum):
+    EMPLOYEE = "employee"
+    MANAGER = "manager"
+    HR = "hr"
+    ADMIN = "admin"
+
+
+class User(UserMixin, Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    employee_number: Mapped[str | None] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(default=True)
+    locale: Mapped[str | None] = mapped_column(String(8))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    team: Mapped[Team | None] = relationship(back_populates="members", foreign_keys=[team_id])
+    roles: Mapped[list[RoleAssignment]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+    managed_teams: Mapped[list[Team]] = relationship(
+        secondary=team_managers, back_populates="managers", order_by="Team.name"
+    )
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses to log in inactive users
+        return self.active
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return self.password_hash is not None and check_password_hash(self.password_hash, password)
+
+    @property
+    def role_names(self) -> frozenset[Role]:
+        return frozenset(Role(assignment.role) for assignment in self.roles)
+
+    def has_role(self, *roles: Role) -> bool:
+        return not self.role_names.isdisjoint(roles)
+
+    def grant(self, role: Role, region: Region | None = None) -> RoleAssignment:
+        """Give a role once; HR may be limited to one region (``None`` means everything)."""
+        for assignment in self.roles:
+            if assignment.role == role:
+                assignment.region = region
+                return assignment
+        assignment = RoleAssignment(role=role.value, region=region)
+        self.roles.append(assignment)
+        return assignment
+
+
+class RoleAssignment(Base):
+    __tablename__ = "role_assignments"
+    __table_args__ = (UniqueConstraint("user_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="roles")
+    region: Mapped[Region | None] = relationship()

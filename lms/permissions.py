@@ -1,0 +1,122 @@
+"""The one permission layer: who may open which view, and which objects they may see.
+
+Every view declares its access with exactly one of ``public``, ``signed_in`` or
+``role_required``; ``check_every_view_declares_access`` refuses to start an app with a view
+that does not, so a new page can never be open by accident. Anonymous people are sent to
+``/login`` from every view that is not public.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Flask, abort, current_app, request
+from flask_login import current_user
+from sqlalchemy import Select, select
+
+from lms.extensions import db, login_manager
+from lms.models import Centre, Role, Team, User
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+ACCESS_ATTRIBUTE = "_lms_access"
+
+
+def public(view: View) -> View:
+    """Open to everyone, signed in or not."""
+    setattr(view, ACCESS_ATTRIBUTE, "public")
+    return view
+
+
+def signed_in(view: View) -> View:
+    """Open to every signed-in person, whatever their roles."""
+    setattr(view, ACCESS_ATTRIBUTE, "signed-in")
+    return view
+
+
+def role_required(*roles: Role) -> Callable[[View], View]:
+    """Open to signed-in people holding at least one of ``roles``; 403 for the others."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not current_user.has_role(*roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        setattr(wrapper, ACCESS_ATTRIBUTE, "roles:" + ",".join(sorted(roles)))
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def access_of(endpoint: str) -> str | None:
+    view = current_app.view_functions.get(endpoint)
+    return getattr(view, ACCESS_ATTRIBUTE, None)
+
+
+def send_anonymous_to_login() -> Any:
+    """``before_request`` hook: anything but public views and static files needs a sign-in."""
+    endpoint = request.endpoint
+    if endpoint is None or endpoint == "static" or endpoint.endswith(".static"):
+        return None
+    if access_of(endpoint) == "public" or current_user.is_authenticated:
+        return None
+    return login_manager.unauthorized()
+
+
+def check_every_view_declares_access(app: Flask) -> None:
+    missing = [
+        endpoint
+        for endpoint, view in app.view_functions.items()
+        if endpoint != "static"
+        and not endpoint.endswith(".static")
+        and getattr(view, ACCESS_ATTRIBUTE, None) is None
+    ]
+    if missing:
+        raise RuntimeError(f"views without an access rule: {', '.join(sorted(missing))}")
+
+
+def hr_region_id(user: User) -> int | None:
+    """The region an HR person is limited to, or ``None`` when they see everything."""
+    for assignment in user.roles:
+        if assignment.role == Role.HR:
+            return assignment.region_id
+    return None
+
+
+def visible_teams(user: User) -> Select[tuple[Team]]:
+    """The teams whose people ``user`` may see, as a query (nothing for plain employees)."""
+    query = select(Team).join(Team.centre).order_by(Centre.name, Team.name)
+    if user.has_role(Role.ADMIN):
+        return query
+    if user.has_role(Role.HR):
+        region_id = hr_region_id(user)
+        return query if region_id is None else query.where(Centre.region_id == region_id)
+    if user.has_role(Role.MANAGER):
+        return query.where(Team.managers.any(User.id == user.id))
+    return query.where(False)
+
+
+def can_view_team(user: User, team: Team) -> bool:
+    if user.has_role(Role.ADMIN):
+        return True
+    if user.has_role(Role.HR):
+        region_id = hr_region_id(user)
+        if region_id is None or team.centre.region_id == region_id:
+            return True
+    return user.has_role(Role.MANAGER) and any(m.id == user.id for m in team.managers)
+
+
+def get_team_or_404(team_id: int, for_user: User) -> Team:
+    """The team, if it exists (404) and ``for_user`` may see it (403)."""
+    team = db.session.get(Team, team_id)
+    if team is None:
+        abort(404)
+    if not can_view_team(for_user, team):
+        abort(403)
+    return team

@@ -1,0 +1,1 @@
+"""The domain rules. Services change the session and ``flush()``; the caller commits."""

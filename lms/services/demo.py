@@ -1,0 +1,97 @@
+"""The demo organisation: one region, two centres, three teams and a dozen people.
+
+Running it again changes nothing: everything is looked up by its natural key first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+
+from lms.extensions import db
+from lms.models import Centre, Region, Role, Team, User
+from lms.services.accounts import find_user_by_email
+
+M = TypeVar("M", bound=Any)
+
+DEMO_PASSWORD = "demo"
+REGION = "Демонстрационная область"
+TEAMS = {
+    "Кадровый центр «Северный»": ["Работа с гражданами", "Работа с работодателями"],
+    "Кадровый центр «Южный»": ["Контакт-центр"],
+}
+# (e-mail, full name, employee number, centre, team, roles, teams managed)
+PEOPLE: list[tuple[str, str, str, str, str | None, tuple[Role, ...], tuple[str, ...]]] = [
+    ("employee@demo.local", "Анна Сергеевна Морозова", "D-0001",
+     "Кадровый центр «Северный»", "Работа с гражданами", (Role.EMPLOYEE,), ()),
+    ("manager@demo.local", "Игорь Петрович Волков", "D-0002",
+     "Кадровый центр «Северный»", "Работа с гражданами", (Role.EMPLOYEE, Role.MANAGER),
+     ("Работа с гражданами", "Работа с работодателями")),
+    ("hr@demo.local", "Елена Викторовна Соколова", "D-0003",
+     "Кадровый центр «Северный»", None, (Role.HR,), ()),
+    ("admin@demo.local", "Дмитрий Олегович Лебедев", "D-0004",
+     "Кадровый центр «Северный»", None, (Role.ADMIN,), ()),
+    ("o.kuznetsova@demo.local", "Ольга Николаевна Кузнецова", "D-0005",
+     "Кадровый центр «Северный»", "Работа с гражданами", (Role.EMPLOYEE,), ()),
+    ("a.popov@demo.local", "Алексей Андреевич Попов", "D-0006",
+     "Кадровый центр «Северный»", "Работа с гражданами", (Role.EMPLOYEE,), ()),
+    ("m.vasilieva@demo.local", "Мария Игоревна Васильева", "D-0007",
+     "Кадровый центр «Северный»", "Работа с работодателями", (Role.EMPLOYEE,), ()),
+    ("s.novikov@demo.local", "Сергей Александрович Новиков", "D-0008",
+     "Кадровый центр «Северный»", "Работа с работодателями", (Role.EMPLOYEE,), ()),
+    ("t.fedorova@demo.local", "Татьяна Юрьевна Фёдорова", "D-0009",
+     "Кадровый центр «Южный»", "Контакт-центр", (Role.EMPLOYEE, Role.MANAGER),
+     ("Контакт-центр",)),
+    ("n.mikhailov@demo.local", "Николай Сергеевич Михайлов", "D-0010",
+     "Кадровый центр «Южный»", "Контакт-центр", (Role.EMPLOYEE,), ()),
+    ("i.orlova@demo.local", "Ирина Павловна Орлова", "D-0011",
+     "Кадровый центр «Южный»", "Контакт-центр", (Role.EMPLOYEE,), ()),
+    ("v.egorov@demo.local", "Виктор Дмитриевич Егоров", "D-0012",
+     "Кадровый центр «Южный»", "Контакт-центр", (Role.EMPLOYEE,), ()),
+]  # fmt: skip
+DEMO_LOGINS = ("employee@demo.local", "manager@demo.local", "hr@demo.local", "admin@demo.local")
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    people_created: int
+    people_total: int
+
+
+def create_demo_organisation() -> DemoSummary:
+    region = _get_or_create(Region, name=REGION)
+    teams: dict[tuple[str, str], Team] = {}
+    for centre_name, team_names in TEAMS.items():
+        centre = _get_or_create(Centre, region_id=region.id, name=centre_name)
+        for team_name in team_names:
+            teams[centre_name, team_name] = _get_or_create(Team, centre_id=centre.id, name=team_name)
+
+    created = 0
+    for email, name, number, centre_name, team_name, roles, managed in PEOPLE:
+        user = find_user_by_email(email)
+        if user is None:
+            user = User(email=email, full_name=name, employee_number=number, locale=None)
+            user.set_password(DEMO_PASSWORD)
+            db.session.add(user)
+            created += 1
+        if team_name is not None:
+            user.team = teams[centre_name, team_name]
+        for role in roles:
+            user.grant(role)
+        for team_name in managed:
+            team = next(t for (_, t_name), t in teams.items() if t_name == team_name)
+            if team not in user.managed_teams:
+                user.managed_teams.append(team)
+    db.session.flush()
+    return DemoSummary(people_created=created, people_total=len(PEOPLE))
+
+
+def _get_or_create(model: type[M], **keys: object) -> M:
+    instance = db.session.scalar(select(model).filter_by(**keys))
+    if instance is None:
+        instance = model(**keys)
+        db.session.add(instance)
+        db.session.flush()
+    return instance
