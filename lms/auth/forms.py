@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import HiddenField, PasswordField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
 from lms.config import SUPPORTED_LOCALES
@@ -20,6 +20,6 @@ class LoginForm(FlaskForm):
 
 class LocaleForm(FlaskForm):
     locale = SelectField(
-        _l("Language"), choices=[(code, LANGUAGE_NAMES[code]) for code in SUPPORTED_LOCALES]
+        _l("Language"), choices=[SelectChoice(code, LANGUAGE_NAMES[code]) for code in SUPPORTED_LOCALES]
     )
     next = HiddenField()

@@ -1,0 +1,173 @@
+"""Shared fixtures: an app per test on one database per session (SQLite, or PostgreSQL when
+TEST_DATABASE_URL is set), cleaned after every test, plus an ``auth`` helper and factories."""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import delete
+
+from lms import create_app
+from lms.extensions import db
+from lms.models import Base, Centre, Region, Role, Team, User
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "correct horse battery staple"
+CSRF_PATTERN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+
+
+@pytest.fixture(scope="session")
+def _schema(database_url: str) -> Iterator[None]:
+    app = create_app(_test_config(database_url))
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        db.engine.dispose()
+    yield
+    with app.app_context():
+        db.drop_all()
+        db.engine.dispose()
+
+
+def _test_config(database_url: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "CONTENT_DIR": str(ROOT / "content"),
+        **extra,
+    }
+
+
+@pytest.fixture
+def app_config(database_url: str) -> dict[str, Any]:
+    """Overrides for this test's app; a test may change it before asking for ``app``."""
+    return _test_config(database_url)
+
+
+class IsolatedClient(FlaskClient):
+    """Runs each request in its own app context, as in production.
+
+    Flask reuses an app context that is already pushed (the test's own, which it needs for
+    the database), and ``g`` would then leak from one request to the next.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture
+def app(_schema: None, app_config: dict[str, Any]) -> Iterator[Flask]:
+    app = create_app(app_config)
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        yield app
+        db.session.rollback()
+        for table in reversed(Base.metadata.sorted_tables):
+            db.session.execute(delete(table))
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):  # noqa: ANN201
+    return app.test_cli_runner()
+
+
+def csrf_token(client: FlaskClient, path: str = "/login") -> str:
+    match = CSRF_PATTERN.search(client.get(path).get_data(as_text=True))
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+class Auth:
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def login(self, email: str, password: str = PASSWORD, next_path: str | None = None):  # noqa: ANN201
+        token = csrf_token(self.client)
+        path = "/login" + (f"?next={next_path}" if next_path else "")
+        return self.client.post(
+            path, data={"email": email, "password": password, "csrf_token": token}
+        )
+
+    def logout(self):  # noqa: ANN201
+        return self.client.post("/logout", data={"csrf_token": csrf_token(self.client, "/me")})
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> Auth:
+    return Auth(client)
+
+
+class Factory:
+    """Builds organisations and people for a test; everything is committed."""
+
+    def __init__(self) -> None:
+        self.counter = 0
+
+    def team(self, name: str = "Team", centre: str = "Centre", region: str = "Region") -> Team:
+        region_row = db.session.scalar(db.select(Region).filter_by(name=region)) or Region(
+            name=region
+        )
+        centre_row = next((c for c in region_row.centres if c.name == centre), None) or Centre(
+            name=centre, region=region_row
+        )
+        team = Team(name=name, centre=centre_row)
+        db.session.add(team)
+        db.session.commit()
+        return team
+
+    def user(
+        self,
+        email: str | None = None,
+        *,
+        roles: tuple[Role, ...] = (Role.EMPLOYEE,),
+        team: Team | None = None,
+        manages: tuple[Team, ...] = (),
+        active: bool = True,
+        hr_region: Region | None = None,
+        locale: str | None = None,
+    ) -> User:
+        self.counter += 1
+        user = User(
+            email=email or f"person{self.counter}@example.test",
+            full_name=f"Person {self.counter}",
+            team=team,
+            active=active,
+            locale=locale,
+        )
+        user.set_password(PASSWORD)
+        for role in roles:
+            user.grant(role, hr_region if role is Role.HR else None)
+        user.managed_teams.extend(manages)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+
+@pytest.fixture
+def make(app: Flask) -> Factory:
+    return Factory()
