@@ -1,0 +1,54 @@
+"""Migrations build the schema from empty, agree with the models, and go down again."""
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+from sqlalchemy.engine import make_url
+
+from lms import create_app
+from lms.extensions import db
+
+
+@pytest.fixture
+def empty_sqlite(tmp_path) -> Iterator[str]:
+    yield "sqlite:///" + str(tmp_path / "empty.sqlite3")
+
+
+@pytest.fixture
+def empty_postgresql() -> Iterator[str]:
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        pytest.skip("set TEST_DATABASE_URL to a PostgreSQL database to run this test")
+    server = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    name = f"lms_migrations_{uuid.uuid4().hex[:12]}"
+    with server.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with server.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()
+
+
+@pytest.mark.parametrize("database", ["empty_sqlite", "empty_postgresql"])
+def test_migrations_build_the_models_schema_from_empty(request, database):
+    url = request.getfixturevalue(database)
+    app = create_app({"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        directory = app.config["MIGRATIONS_DIR"]
+        upgrade(directory=directory)
+        with db.engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, db.metadata) == []
+        downgrade(directory=directory, revision="base")
+        assert set(sa.inspect(db.engine).get_table_names()) <= {"alembic_version"}
+        upgrade(directory=directory)
+        assert "users" in sa.inspect(db.engine).get_table_names()
+        db.engine.dispose()
