@@ -73,7 +73,9 @@ def _demo() -> None:
 
     summary = create_demo_organisation()
     db.session.commit()
-    click.echo(f"  demo organisation: {summary.people_created} new of {summary.people_total} people")
+    click.echo(
+        f"  demo organisation: {summary.people_created} new of {summary.people_total} people"
+    )
 
 
 @click.command("quickstart")

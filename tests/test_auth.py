@@ -136,7 +136,9 @@ def test_language_choice_is_saved_on_the_profile(app, auth, make, client):
 
 def test_choice_made_before_login_is_saved_to_a_profile_without_one(auth, make, client):
     person = make.user("anna@example.test")
-    client.post("/locale", data={"locale": "en", "next": "/login", "csrf_token": csrf_token(client)})
+    client.post(
+        "/locale", data={"locale": "en", "next": "/login", "csrf_token": csrf_token(client)}
+    )
     auth.login("anna@example.test")
     assert db.session.get(User, person.id).locale == "en"
 

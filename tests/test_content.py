@@ -39,8 +39,12 @@ def write_module(root: Path, order: int, slug: str, bodies: dict[str, str] | Non
     directory = root / "modules" / f"{order:02d}-{slug}"
     (directory / "memos").mkdir(parents=True)
     for locale in ("ru", "en"):
-        body = (bodies or {}).get(locale, "Intro.\n\n## First {#first}\n\nText.\n\n## Second {#second}\n")
-        (directory / f"index.{locale}.md").write_text(front_matter(locale, order, **overrides) + body)
+        body = (bodies or {}).get(
+            locale, "Intro.\n\n## First {#first}\n\nText.\n\n## Second {#second}\n"
+        )
+        (directory / f"index.{locale}.md").write_text(
+            front_matter(locale, order, **overrides) + body
+        )
         (directory / "memos" / f"card.{locale}.md").write_text("# Card\n\nMemo text.\n")
     return directory
 

@@ -18,7 +18,9 @@ def test_every_interface_string_is_translated_to_russian():
     ):
         msgid = message[0] if isinstance(message, tuple) else message
         entry = catalog.get(msgid)
-        translated = entry and (all(entry.string) if isinstance(entry.string, tuple) else entry.string)
+        translated = entry and (
+            all(entry.string) if isinstance(entry.string, tuple) else entry.string
+        )
         if not translated:
             missing.append(f"{filename}: {msgid}")
     assert missing == []

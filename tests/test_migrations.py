@@ -17,7 +17,7 @@ from lms.extensions import db
 
 @pytest.fixture
 def empty_sqlite(tmp_path) -> Iterator[str]:
-    yield "sqlite:///" + str(tmp_path / "empty.sqlite3")
+    return "sqlite:///" + str(tmp_path / "empty.sqlite3")
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ class LoginForm(FlaskForm):
 
 class LocaleForm(FlaskForm):
     locale = SelectField(
-        _l("Language"), choices=[SelectChoice(code, LANGUAGE_NAMES[code]) for code in SUPPORTED_LOCALES]
+        _l("Language"),
+        choices=[SelectChoice(code, LANGUAGE_NAMES[code]) for code in SUPPORTED_LOCALES],
     )
     next = HiddenField()

@@ -4,12 +4,22 @@ from flask import current_app
 
 from lms.content.loader import ContentError, Course, Module, Problem, check_course, load_course
 
-__all__ = ["ContentError", "Course", "Module", "Problem", "check_course", "get_course", "load_course"]
+__all__ = [
+    "ContentError",
+    "Course",
+    "Module",
+    "Problem",
+    "check_course",
+    "get_course",
+    "load_course",
+]
 
 
 def get_course() -> Course:
     """The course of the current app, loaded once per process."""
     course = current_app.extensions.get("lms_course")
     if course is None:
-        course = current_app.extensions["lms_course"] = load_course(current_app.config["CONTENT_DIR"])
+        course = current_app.extensions["lms_course"] = load_course(
+            current_app.config["CONTENT_DIR"]
+        )
     return course

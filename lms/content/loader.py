@@ -354,7 +354,9 @@ def _parse_tasks(
         elif any(task.id == item["id"] for task in tasks):
             problems.append(Problem(path, task_line, f"task id '{item['id']}' is used twice"))
         else:
-            tasks.append(Task(id=item["id"], kind=kind, title=str(item["title"]).strip(), memo=memo))
+            tasks.append(
+                Task(id=item["id"], kind=kind, title=str(item["title"]).strip(), memo=memo)
+            )
     return tuple(tasks)
 
 

@@ -39,6 +39,4 @@ class ContentVersion(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     published_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    module: Mapped[CourseModule] = relationship(
-        back_populates="versions", foreign_keys=[module_id]
-    )
+    module: Mapped[CourseModule] = relationship(back_populates="versions", foreign_keys=[module_id])

@@ -66,7 +66,9 @@ def create_demo_organisation() -> DemoSummary:
     for centre_name, team_names in TEAMS.items():
         centre = _get_or_create(Centre, region_id=region.id, name=centre_name)
         for team_name in team_names:
-            teams[centre_name, team_name] = _get_or_create(Team, centre_id=centre.id, name=team_name)
+            teams[centre_name, team_name] = _get_or_create(
+                Team, centre_id=centre.id, name=team_name
+            )
 
     created = 0
     for email, name, number, centre_name, team_name, roles, managed in PEOPLE:

@@ -28,9 +28,7 @@ def publish_course(course: Course) -> list[Published]:
             record = CourseModule(slug=module.slug, position=module.order)
             db.session.add(record)
         record.position = module.order
-        version = next(
-            (v for v in record.versions if v.content_hash == module.content_hash), None
-        )
+        version = next((v for v in record.versions if v.content_hash == module.content_hash), None)
         if version is None:
             version = ContentVersion(module=record, content_hash=module.content_hash)
             db.session.add(version)
@@ -43,5 +41,7 @@ def publish_course(course: Course) -> list[Published]:
 
 def current_versions() -> dict[str, ContentVersion]:
     """The current content version of each published module, by slug."""
-    modules = db.session.scalars(select(CourseModule).where(CourseModule.current_version_id.isnot(None)))
+    modules = db.session.scalars(
+        select(CourseModule).where(CourseModule.current_version_id.isnot(None))
+    )
     return {module.slug: module.current_version for module in modules if module.current_version}
