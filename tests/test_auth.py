@@ -57,6 +57,14 @@ def test_logout_ends_the_session(auth, make, client):
     assert client.get("/me").status_code == 302
 
 
+def test_login_page_keeps_the_chosen_language_after_logout(auth, make, client):
+    make.user("anna@example.test", locale="en")
+    auth.login("anna@example.test")
+    auth.logout()
+    page = client.get("/login", headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    assert 'lang="en"' in page
+
+
 def test_logout_needs_post_with_csrf(auth, make, client):
     make.user("anna@example.test")
     auth.login("anna@example.test")

@@ -94,6 +94,12 @@ def test_hostile_markdown_is_rendered_inert():
     assert [section.id for section in rendered.sections] == ["safe", "second"]
 
 
+def test_tables_scroll_inside_a_focusable_box():
+    html = str(render_markdown("| a | b |\n|---|---|\n| 1 | 2 |\n").html)
+    assert html.startswith('<div class="table-scroll" tabindex="0"><table>')
+    assert html.rstrip().endswith("</table></div>")
+
+
 def test_reading_time_counts_words():
     assert render_markdown("word " * 180).reading_minutes == 1
     assert render_markdown("word " * 181).reading_minutes == 2

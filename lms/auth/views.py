@@ -47,8 +47,11 @@ def login() -> Response | str | tuple[str, int]:
 def logout() -> Response:
     form = EmptyForm()
     if form.validate_on_submit():
+        locale = current_user.locale
         logout_user()
         session.clear()
+        if locale:
+            session["locale"] = locale  # the login page stays in the language they chose
         flash(_("You have logged out."), "info")
     return redirect(url_for("auth.login"))
 

@@ -65,10 +65,16 @@ def sanitise(raw_html: str) -> Markup:
     return Markup(cleaned)  # noqa: S704 - nh3 has just removed everything unsafe
 
 
+def wrap_tables(safe_html: str) -> Markup:
+    """Put each table in a focusable box that scrolls sideways on a narrow phone screen."""
+    wrapped = str(safe_html).replace("<table>", '<div class="table-scroll" tabindex="0"><table>')
+    return Markup(wrapped.replace("</table>", "</table></div>"))  # noqa: S704 - already sanitised
+
+
 def render_markdown(text: str) -> Rendered:
     """Render markdown, sanitise the HTML, and list the level-2 sections for a table of contents."""
     converter = markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, extension_configs=MARKDOWN_CONFIG)
-    safe = sanitise(converter.convert(text))
+    safe = wrap_tables(sanitise(converter.convert(text)))
     sections = tuple(
         Heading(id=token["id"], title=html.unescape(token["name"]))
         for token in converter.toc_tokens  # type: ignore[attr-defined]
