@@ -41,7 +41,7 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=i18n.select_locale)
     if not isinstance(vars(babel).get("domain_instance"), i18n.PoDomain):
         # Replaces Flask-Babel's .mo loader; read once per process, shared by every app.
-        babel.domain_instance = i18n.PoDomain()  # type: ignore[misc]
+        babel.domain_instance = i18n.PoDomain()
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

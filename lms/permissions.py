@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from flask import Flask, abort, current_app, request
 from flask_login import current_user
-from sqlalchemy import Select, select
+from sqlalchemy import Select, false, select
 
 from lms.extensions import db, login_manager
 from lms.models import Centre, Role, Team, User
@@ -89,7 +89,7 @@ def hr_region_id(user: User) -> int | None:
     return None
 
 
-def visible_teams(user: User) -> Select[tuple[Team]]:
+def visible_teams(user: User) -> Select[Any]:
     """The teams whose people ``user`` may see, as a query (nothing for plain employees)."""
     query = select(Team).join(Team.centre).order_by(Centre.name, Team.name)
     if user.has_role(Role.ADMIN):
@@ -99,7 +99,7 @@ def visible_teams(user: User) -> Select[tuple[Team]]:
         return query if region_id is None else query.where(Centre.region_id == region_id)
     if user.has_role(Role.MANAGER):
         return query.where(Team.managers.any(User.id == user.id))
-    return query.where(False)
+    return query.where(false())
 
 
 def can_view_team(user: User, team: Team) -> bool:

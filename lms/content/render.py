@@ -77,7 +77,7 @@ def render_markdown(text: str) -> Rendered:
     safe = wrap_tables(sanitise(converter.convert(text)))
     sections = tuple(
         Heading(id=token["id"], title=html.unescape(token["name"]))
-        for token in converter.toc_tokens  # type: ignore[attr-defined]
+        for token in converter.toc_tokens
         if token["level"] == 2
     )
     plain = re.sub(r"<[^>]+>", " ", str(safe))

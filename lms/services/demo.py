@@ -65,16 +65,14 @@ def create_demo_organisation() -> DemoSummary:
     teams: dict[tuple[str, str], Team] = {}
     for centre_name, team_names in TEAMS.items():
         centre = _get_or_create(Centre, region_id=region.id, name=centre_name)
-        for team_name in team_names:
-            teams[centre_name, team_name] = _get_or_create(
-                Team, centre_id=centre.id, name=team_name
-            )
+        for name in team_names:
+            teams[centre_name, name] = _get_or_create(Team, centre_id=centre.id, name=name)
 
     created = 0
-    for email, name, number, centre_name, team_name, roles, managed in PEOPLE:
+    for email, full_name, number, centre_name, team_name, roles, managed in PEOPLE:
         user = find_user_by_email(email)
         if user is None:
-            user = User(email=email, full_name=name, employee_number=number, locale=None)
+            user = User(email=email, full_name=full_name, employee_number=number, locale=None)
             user.set_password(DEMO_PASSWORD)
             db.session.add(user)
             created += 1
@@ -82,8 +80,8 @@ def create_demo_organisation() -> DemoSummary:
             user.team = teams[centre_name, team_name]
         for role in roles:
             user.grant(role)
-        for team_name in managed:
-            team = next(t for (_, t_name), t in teams.items() if t_name == team_name)
+        for managed_name in managed:
+            team = next(t for (_, t_name), t in teams.items() if t_name == managed_name)
             if team not in user.managed_teams:
                 user.managed_teams.append(team)
     db.session.flush()
