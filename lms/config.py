@@ -28,6 +28,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "CONTENT_DIR": str(PROJECT_ROOT / "content"),
         "QUIZ_DIR": str(PROJECT_ROOT / "quizzes"),
         "MIGRATIONS_DIR": str(PROJECT_ROOT / "migrations"),
+        "PDF_CACHE_DIR": os.path.join(instance_path, "cache", "pdf"),
         "REDIS_URL": None,
         "BABEL_DEFAULT_LOCALE": "ru",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Moscow",

@@ -2,7 +2,6 @@
 
 from html.parser import HTMLParser
 from pathlib import Path
-from textwrap import dedent
 
 import pytest
 
@@ -11,12 +10,20 @@ from lms.content.render import render_markdown
 from tests.conftest import ROOT
 
 FIXTURES = Path(__file__).parent / "fixtures"
-COMPETENCIES = dedent(
-    """\
-    competencies:
-      - id: client-understanding
-        name: {ru: Понимание клиента, en: Understanding the client}
-    """
+LEVEL_NAMES = {1: "Aware", 2: "Practising", 3: "Proficient", 4: "Role model"}
+COMPETENCIES = (
+    "levels:\n"
+    + "".join(
+        f"  - level: {level}\n    name: {{ru: Уровень {level}, en: {name}}}\n"
+        f"    description: {{ru: Описание., en: Description.}}\n"
+        for level, name in LEVEL_NAMES.items()
+    )
+    + "competencies:\n"
+    + "  - id: client-understanding\n"
+    + "    name: {ru: Понимание клиента, en: Understanding the client}\n"
+    + "    summary: {ru: Кратко., en: In short.}\n"
+    + "    levels:\n"
+    + "".join(f"      {level}: {{ru: [Делает.], en: [Does.]}}\n" for level in LEVEL_NAMES)
 )
 
 
@@ -168,6 +175,51 @@ def test_sections_must_match_between_languages(course_dir):
     write_module(course_dir, 4, "fourth", bodies={"en": "## Only one {#first}\n"})
     problems = messages(course_dir)
     assert any("04-fourth/index.en.md" in p and "section ids" in p for p in problems)
+
+
+def test_framework_problems_are_reported_with_the_file(course_dir):
+    path = course_dir / "competencies.yaml"
+    path.write_text(COMPETENCIES.replace("      4: {ru: [Делает.], en: [Does.]}\n", ""))
+    problems = messages(course_dir)
+    assert any(p.startswith(f"{path}:") and "levels must be 1, 2, 3 and 4" in p for p in problems)
+
+
+def test_framework_needs_both_languages(course_dir):
+    path = course_dir / "competencies.yaml"
+    path.write_text(COMPETENCIES.replace("en: Understanding the client", "de: Kunde"))
+    assert any("name and summary need ru and en" in p for p in messages(course_dir))
+
+
+@pytest.mark.parametrize(
+    ("link", "complaint"),
+    [
+        ("/modules/no-such-module", "points to no module"),
+        ("/modules/second#nowhere", "points to no section of that module"),
+        ("#nowhere", "points to no section on this page"),
+        ("relative/path", "neither a course link nor a web address"),
+    ],
+)
+def test_dead_links_are_reported_with_file_and_line(course_dir, link, complaint):
+    body = f"Intro.\n\n## First {{#first}}\n\nSee [there]({link}).\n\n## Second {{#second}}\n"
+    path = write_module(course_dir, 4, "fourth", bodies={"ru": body, "en": body}) / "index.ru.md"
+    line = path.read_text().splitlines().index(f"See [there]({link}).") + 1
+    expected = f"{path}:{line}: link {link}"
+    assert any(p.startswith(expected) and complaint in p for p in messages(course_dir))
+
+
+def test_links_that_resolve_pass(course_dir):
+    body = (
+        "## First {#first}\n\n[a](/modules/second#second) [b](#first) [c](https://example.org/)\n"
+    )
+    body += "\n## Second {#second}\n"
+    write_module(course_dir, 4, "fourth", bodies={"ru": body, "en": body})
+    assert messages(course_dir) == []
+
+
+def test_memo_without_a_title_is_reported(course_dir):
+    memo = course_dir / "modules/02-second/memos/card.ru.md"
+    memo.write_text("No heading here.\n")
+    assert f"{memo}:1: a memo starts with its title as a '# ' heading" in messages(course_dir)
 
 
 def test_loading_a_broken_course_raises_with_every_problem(course_dir):

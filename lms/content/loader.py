@@ -88,16 +88,40 @@ class Module:
 
 
 @dataclass(frozen=True)
+class Level:
+    level: int
+    names: dict[str, str]
+    descriptions: dict[str, str]
+
+
+@dataclass(frozen=True)
 class Competency:
     id: str
     names: dict[str, str]
+    summaries: dict[str, str]
+    indicators: dict[int, dict[str, tuple[str, ...]]]
+
+
+@dataclass(frozen=True)
+class Framework:
+    """The competency framework: levels 1 to 4 and the competencies, in both languages."""
+
+    levels: tuple[Level, ...]
+    competencies: dict[str, Competency]
 
 
 @dataclass
 class Course:
     modules: tuple[Module, ...]
-    competencies: dict[str, Competency]
+    framework: Framework
     _rendered: dict[tuple[str, str, str], Rendered] = field(default_factory=dict, repr=False)
+
+    @property
+    def competencies(self) -> dict[str, Competency]:
+        return self.framework.competencies
+
+    def modules_building(self, competency_id: str) -> tuple[Module, ...]:
+        return tuple(m for m in self.modules if competency_id in m.competencies)
 
     def module(self, slug: str) -> Module | None:
         return next((module for module in self.modules if module.slug == slug), None)
@@ -142,7 +166,8 @@ def check_course(root: Path | str) -> list[Problem]:
 
 def _load(root: Path) -> tuple[Course, list[Problem]]:
     problems: list[Problem] = []
-    competencies = _load_competencies(root / "competencies.yaml", problems)
+    framework = _load_framework(root / "competencies.yaml", problems)
+    competencies = framework.competencies
     modules: list[Module] = []
     modules_dir = root / "modules"
     if not modules_dir.is_dir():
@@ -154,7 +179,7 @@ def _load(root: Path) -> tuple[Course, list[Problem]]:
                 modules.append(module)
     _check_orders(modules, problems)
     modules.sort(key=lambda module: module.order)
-    return Course(modules=tuple(modules), competencies=competencies), problems
+    return Course(modules=tuple(modules), framework=framework), problems
 
 
 def _check_orders(modules: list[Module], problems: list[Problem]) -> None:
@@ -167,38 +192,118 @@ def _check_orders(modules: list[Module], problems: list[Problem]) -> None:
         seen[module.order] = module
 
 
-def _load_competencies(path: Path, problems: list[Problem]) -> dict[str, Competency]:
+LEVELS = (1, 2, 3, 4)
+
+
+def _load_framework(path: Path, problems: list[Problem]) -> Framework:
+    empty = Framework(levels=(), competencies={})
     if not path.exists():
         problems.append(Problem(path, 0, "the competency framework file is missing"))
-        return {}
+        return empty
     source = path.read_text(encoding="utf-8")
     try:
         data = yaml.safe_load(source)
     except yaml.YAMLError as error:
         problems.append(Problem(path, _yaml_line(error), f"invalid YAML: {error}"))
-        return {}
-    items = data.get("competencies") if isinstance(data, dict) else None
+        return empty
+    if not isinstance(data, dict):
+        problems.append(Problem(path, 1, "expected 'levels' and 'competencies'"))
+        return empty
+    levels = _parse_levels(path, source, data.get("levels"), problems)
+    items = data.get("competencies")
     if not isinstance(items, list) or not items:
         problems.append(Problem(path, 1, "expected a non-empty list under 'competencies'"))
-        return {}
+        return Framework(levels=levels, competencies={})
     competencies: dict[str, Competency] = {}
     for item in items:
-        item_id = item.get("id") if isinstance(item, dict) else None
-        line = _line_of(source, f"id: {item_id}") if item_id else 1
-        if not isinstance(item_id, str) or not ID_PATTERN.match(item_id):
-            problems.append(Problem(path, line, f"competency without a valid id: {item!r:.60}"))
+        competency = _parse_competency(path, source, item, problems)
+        if competency is None:
             continue
-        names = item.get("name")
-        if not isinstance(names, dict) or any(
-            not isinstance(names.get(locale), str) or not names[locale].strip()
+        if competency.id in competencies:
+            line = _line_of(source, f"id: {competency.id}")
+            problems.append(Problem(path, line, f"competency id {competency.id} is used twice"))
+        competencies[competency.id] = competency
+    return Framework(levels=levels, competencies=competencies)
+
+
+def _bilingual(value: Any) -> dict[str, str] | None:
+    """``{ru: text, en: text}`` with non-empty text in every language, else ``None``."""
+    if not isinstance(value, dict):
+        return None
+    if any(
+        not isinstance(value.get(loc), str) or not value[loc].strip() for loc in SUPPORTED_LOCALES
+    ):
+        return None
+    return {locale: value[locale].strip() for locale in SUPPORTED_LOCALES}
+
+
+def _parse_levels(path: Path, source: str, raw: Any, problems: list[Problem]) -> tuple[Level, ...]:
+    line = _line_of(source, "levels:")
+    if not isinstance(raw, list) or [
+        i.get("level") if isinstance(i, dict) else None for i in raw
+    ] != list(LEVELS):
+        problems.append(Problem(path, line, "'levels' must list levels 1, 2, 3 and 4 in order"))
+        return ()
+    levels = []
+    for item in raw:
+        names, descriptions = _bilingual(item.get("name")), _bilingual(item.get("description"))
+        if names is None or descriptions is None:
+            level_line = _line_of(source, f"level: {item['level']}", after=line)
+            problems.append(
+                Problem(
+                    path,
+                    level_line,
+                    f"level {item['level']} needs a name and a description in ru and en",
+                )
+            )
+            continue
+        levels.append(Level(level=item["level"], names=names, descriptions=descriptions))
+    return tuple(levels)
+
+
+def _parse_competency(
+    path: Path, source: str, item: Any, problems: list[Problem]
+) -> Competency | None:
+    item_id = item.get("id") if isinstance(item, dict) else None
+    line = _line_of(source, f"id: {item_id}") if item_id else _line_of(source, "competencies:")
+    if not isinstance(item_id, str) or not ID_PATTERN.match(item_id):
+        problems.append(Problem(path, line, f"competency without a valid id: {item!r:.60}"))
+        return None
+    names, summaries = _bilingual(item.get("name")), _bilingual(item.get("summary"))
+    if names is None or summaries is None:
+        problems.append(
+            Problem(path, line, f"competency {item_id}: name and summary need ru and en")
+        )
+        return None
+    raw_levels = item.get("levels")
+    if not isinstance(raw_levels, dict) or sorted(raw_levels) != list(LEVELS):
+        problems.append(Problem(path, line, f"competency {item_id}: levels must be 1, 2, 3 and 4"))
+        return None
+    indicators: dict[int, dict[str, tuple[str, ...]]] = {}
+    for level in LEVELS:
+        by_locale = raw_levels[level]
+        lists: dict[str, Any] = {
+            locale: by_locale.get(locale) if isinstance(by_locale, dict) else None
             for locale in SUPPORTED_LOCALES
+        }
+        if any(
+            not isinstance(texts, list)
+            or not 1 <= len(texts) <= 5
+            or not all(isinstance(text, str) and text.strip() for text in texts)
+            for texts in lists.values()
         ):
-            problems.append(Problem(path, line, f"competency {item_id}: name needs ru and en"))
-            continue
-        if item_id in competencies:
-            problems.append(Problem(path, line, f"competency id {item_id} is used twice"))
-        competencies[item_id] = Competency(id=item_id, names=dict(names))
-    return competencies
+            problems.append(
+                Problem(
+                    path,
+                    line,
+                    f"competency {item_id}, level {level}: 1 to 5 indicators in ru and en",
+                )
+            )
+            return None
+        indicators[level] = {
+            locale: tuple(t.strip() for t in texts) for locale, texts in lists.items()
+        }
+    return Competency(id=item_id, names=names, summaries=summaries, indicators=indicators)
 
 
 def _load_module(
@@ -390,10 +495,23 @@ def _shape(tasks: tuple[Task, ...]) -> list[tuple[str, str, str | None]]:
     return [(task.id, task.kind, task.memo) for task in tasks]
 
 
+HREF_PATTERN = re.compile(r'href="([^"]*)"')
+ID_ATTRIBUTE_PATTERN = re.compile(r'id="([^"]+)"')
+MODULE_LINK_PATTERN = re.compile(r"^/modules/(?P<slug>[a-z0-9-]+)/?(?:#(?P<anchor>.+))?$")
+
+
 def _check_rendered(course: Course) -> list[Problem]:
-    """Checks that need the rendered text: the same sections in every language."""
+    """Checks that need the rendered text: the same sections in every language, links that
+    resolve, memos that render."""
     problems: list[Problem] = []
     primary_locale, *others = SUPPORTED_LOCALES
+    anchors = {
+        (module.slug, locale): set(
+            ID_ATTRIBUTE_PATTERN.findall(str(course.render(module, locale).html))
+        )
+        for module in course.modules
+        for locale in SUPPORTED_LOCALES
+    }
     for module in course.modules:
         primary = course.render(module, primary_locale)
         for locale in others:
@@ -405,6 +523,57 @@ def _check_rendered(course: Course) -> list[Problem]:
                             f"section ids {[s.id for s in rendered.sections]} differ from the "
                             f"{primary_locale} version {[s.id for s in primary.sections]}")
                 )  # fmt: skip
+        for locale, text in module.texts.items():
+            html = str(course.render(module, locale).html)
+            problems.extend(
+                _check_links(text.path, html, anchors[module.slug, locale], anchors, locale)
+            )
+            for memo in text.memos:
+                problems.extend(_check_memo(course, module, memo, anchors, locale))
+    return problems
+
+
+def _check_memo(
+    course: Course,
+    module: Module,
+    memo: Memo,
+    anchors: dict[tuple[str, str], set[str]],
+    locale: str,
+) -> list[Problem]:
+    source = memo.read()
+    if not source.lstrip().startswith("# "):
+        return [Problem(memo.path, 1, "a memo starts with its title as a '# ' heading")]
+    html = str(course.render_memo(module, memo).html)
+    own = set(ID_ATTRIBUTE_PATTERN.findall(html))
+    return _check_links(memo.path, html, own, anchors, locale)
+
+
+def _check_links(
+    path: Path, html: str, own_ids: set[str], anchors: dict[tuple[str, str], set[str]], locale: str
+) -> list[Problem]:
+    problems: list[Problem] = []
+    source = path.read_text(encoding="utf-8")
+    for href in HREF_PATTERN.findall(html):
+        line = _line_of(source, f"]({href}")
+        if href.startswith("#"):
+            if href[1:] not in own_ids:
+                problems.append(
+                    Problem(path, line, f"link {href} points to no section on this page")
+                )
+        elif href.startswith("/"):
+            match = MODULE_LINK_PATTERN.match(href)
+            if match is None or (match["slug"], locale) not in anchors:
+                problems.append(
+                    Problem(path, line, f"link {href} points to no module of the course")
+                )
+            elif match["anchor"] and match["anchor"] not in anchors[match["slug"], locale]:
+                problems.append(
+                    Problem(path, line, f"link {href} points to no section of that module")
+                )
+        elif not href.startswith(("https://", "http://", "mailto:")):
+            problems.append(
+                Problem(path, line, f"link {href} is neither a course link nor a web address")
+            )
     return problems
 
 

@@ -1,32 +1,56 @@
-"""Reading the course: the catalog, a module, a memo as a printable page."""
+"""Reading the course: the outline, a module, its memos (printable page and PDF), and the
+competency framework."""
 
-from flask import Blueprint, abort, render_template
+from io import BytesIO
 
-from lms.content import get_course
+from flask import Blueprint, abort, current_app, render_template, send_file
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from lms.content import Course, Module, get_course
+from lms.content.loader import Memo, ModuleText
+from lms.content.pdf import PdfUnavailable, memo_pdf
+from lms.extensions import db
 from lms.i18n import current_locale
 from lms.permissions import signed_in
+from lms.services import progress
 
-bp = Blueprint("learn", __name__, url_prefix="/modules")
+bp = Blueprint("learn", __name__)
 
 
-@bp.get("")
+def _module_or_404(course: Course, slug: str) -> Module:
+    module = course.module(slug)
+    if module is None:
+        abort(404)
+    return module
+
+
+def _memo_or_404(text: ModuleText, memo_id: str) -> Memo:
+    memo = text.memo(memo_id)
+    if memo is None:
+        abort(404)
+    return memo
+
+
+@bp.get("/modules")
 @signed_in
 def catalog() -> str:
     course = get_course()
     locale = current_locale()
+    done = progress.course_progress(current_user, course)
     entries = [
-        (module, module.text(locale), course.render(module, locale)) for module in course.modules
+        (module, module.text(locale), course.render(module, locale), done[module.slug])
+        for module in course.modules
     ]
-    return render_template("learn/catalog.html", entries=entries)
+    complete = sum(1 for *_, module_progress in entries if module_progress.complete)
+    return render_template("learn/catalog.html", entries=entries, complete=complete)
 
 
-@bp.get("/<slug>")
+@bp.get("/modules/<slug>")
 @signed_in
 def module(slug: str) -> str:
     course = get_course()
-    found = course.module(slug)
-    if found is None:
-        abort(404)
+    found = _module_or_404(course, slug)
     locale = current_locale()
     previous, following = course.neighbours(found)
     return render_template(
@@ -34,6 +58,8 @@ def module(slug: str) -> str:
         module=found,
         text=found.text(locale),
         rendered=course.render(found, locale),
+        progress=progress.course_progress(current_user, course)[found.slug],
+        competencies=[course.competencies[c] for c in found.competencies],
         previous=previous.text(locale) if previous else None,
         previous_module=previous,
         following=following.text(locale) if following else None,
@@ -43,21 +69,57 @@ def module(slug: str) -> str:
     )
 
 
-@bp.get("/<slug>/memos/<memo_id>")
+@bp.get("/modules/<slug>/memos/<memo_id>")
 @signed_in
 def memo(slug: str, memo_id: str) -> str:
     course = get_course()
-    found = course.module(slug)
-    if found is None:
-        abort(404)
+    found = _module_or_404(course, slug)
     text = found.text(current_locale())
-    found_memo = text.memo(memo_id)
-    if found_memo is None:
-        abort(404)
+    found_memo = _memo_or_404(text, memo_id)
     return render_template(
         "learn/memo.html",
         module=found,
         text=text,
         memo=found_memo,
         rendered=course.render_memo(found, found_memo),
+    )
+
+
+@bp.get("/modules/<slug>/memos/<memo_id>.pdf")
+@signed_in
+def memo_download(slug: str, memo_id: str) -> Response:
+    """The memo as a PDF; downloading it marks the module's "download the memo" task done."""
+    course = get_course()
+    found = _module_or_404(course, slug)
+    text = found.text(current_locale())
+    found_memo = _memo_or_404(text, memo_id)
+    try:
+        path = memo_pdf(course, found, found_memo, text.locale)
+    except PdfUnavailable as error:
+        current_app.logger.error("memo PDF cannot be made: %s", error)
+        abort(503)
+    try:
+        progress.record_memo_download(current_user, found, memo_id, text.locale)
+    except progress.NotPublished:
+        current_app.logger.warning("memo of unpublished module %s downloaded; not recorded", slug)
+    db.session.commit()
+    return send_file(
+        BytesIO(path.read_bytes()),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=f"{slug}-{memo_id}-{text.locale}.pdf",
+    )
+
+
+@bp.get("/competencies")
+@signed_in
+def competencies() -> str:
+    course = get_course()
+    locale = current_locale()
+    building = {
+        competency_id: [(m, m.text(locale)) for m in course.modules_building(competency_id)]
+        for competency_id in course.competencies
+    }
+    return render_template(
+        "learn/competencies.html", framework=course.framework, building=building, locale=locale
     )

@@ -3,6 +3,7 @@
 from lms.models.base import Base, utcnow
 from lms.models.content import ContentVersion, CourseModule
 from lms.models.org import Centre, Region, Team, team_managers
+from lms.models.progress import MemoDownload, TaskCompletion
 from lms.models.users import Role, RoleAssignment, User
 
 __all__ = [
@@ -10,9 +11,11 @@ __all__ = [
     "Centre",
     "ContentVersion",
     "CourseModule",
+    "MemoDownload",
     "Region",
     "Role",
     "RoleAssignment",
+    "TaskCompletion",
     "Team",
     "User",
     "team_managers",
