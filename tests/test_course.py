@@ -163,3 +163,26 @@ def test_competency_framework_page(client, reader, locale):
 def test_every_competency_is_built_by_some_module():
     for competency_id in COURSE.competencies:
         assert COURSE.modules_building(competency_id), competency_id
+
+
+def test_records_keep_the_version_they_were_earned_on(app, client, reader, tmp_path):
+    import shutil
+
+    reader()
+    client.get("/modules/client-centricity/memos/client-groups.pdf")
+    first = db.session.scalars(select(TaskCompletion)).one().content_version_id
+
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    page = content / "modules/01-client-centricity/index.ru.md"
+    page.write_text(page.read_text(encoding="utf-8") + "\nНовая строка.\n", encoding="utf-8")
+    app.config["CONTENT_DIR"] = str(content)
+    app.extensions.pop("lms_course", None)
+    publish_course(get_course())
+    db.session.commit()
+
+    client.get("/modules/client-centricity/memos/client-groups.pdf")
+    completion = db.session.scalars(select(TaskCompletion)).one()
+    assert completion.content_version_id == first
+    versions = db.session.scalars(select(MemoDownload.content_version_id)).all()
+    assert len(set(versions)) == 2

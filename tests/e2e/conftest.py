@@ -80,6 +80,7 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
             "SECRET_KEY": "e2e-test-secret",
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
             "CONTENT_DIR": str(ROOT / "content"),
+            "PDF_CACHE_DIR": str(database.parent / "pdf"),
         }
     )
     _prepare_database(app)

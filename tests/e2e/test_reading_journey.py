@@ -182,3 +182,20 @@ def test_wrong_password_shows_an_alert(page: Page) -> None:
     expect(alert).to_be_visible()
     expect(alert).to_contain_text("Неверная электронная почта или пароль.")
     expect(page.locator("input[name=password]")).to_be_visible()
+
+
+def test_downloading_the_memo_ticks_the_task(page: Page) -> None:
+    sign_in_to_module(page, "a.popov@demo.local")
+    tasks = page.locator(".task-list")
+    expect(tasks.locator("li.is-done")).to_have_count(0)
+
+    with page.expect_download() as download_info:
+        tasks.get_by_role("link", name=re.compile("памятку")).click()
+    download = download_info.value
+    assert download.suggested_filename == "client-centricity-client-groups-ru.pdf"
+    assert Path(download.path()).read_bytes().startswith(b"%PDF")
+
+    page.reload()
+    expect(tasks.locator("li.is-done")).to_have_count(1)
+    page.goto("/modules")
+    expect(page.locator(".status-progress").first).to_be_visible()
