@@ -186,3 +186,16 @@ def test_records_keep_the_version_they_were_earned_on(app, client, reader, tmp_p
     assert completion.content_version_id == first
     versions = db.session.scalars(select(MemoDownload.content_version_id)).all()
     assert len(set(versions)) == 2
+
+
+def test_without_pango_the_pdf_is_503_and_nothing_is_recorded(client, reader, monkeypatch):
+    from lms.content import pdf
+
+    def no_pango(html: str) -> bytes:
+        raise pdf.PdfUnavailable("cannot load library 'libpango-1.0-0'")
+
+    monkeypatch.setattr(pdf, "render_pdf", no_pango)
+    reader()
+    assert client.get("/modules/client-centricity/memos/client-groups.pdf").status_code == 503
+    assert db.session.scalar(select(func.count(MemoDownload.id))) == 0
+    assert client.get("/modules/client-centricity/memos/client-groups").status_code == 200
