@@ -25,11 +25,15 @@ def _module_or_404(course: Course, slug: str) -> Module:
     return module
 
 
-def _memo_or_404(text: ModuleText, memo_id: str) -> Memo:
+def _memo_or_404(slug: str, memo_id: str) -> tuple[Course, Module, ModuleText, Memo]:
+    """The course, module, text in the reader's language and memo; 404 if any is missing."""
+    course = get_course()
+    module = _module_or_404(course, slug)
+    text = module.text(current_locale())
     memo = text.memo(memo_id)
     if memo is None:
         abort(404)
-    return memo
+    return course, module, text, memo
 
 
 @bp.get("/modules")
@@ -72,10 +76,7 @@ def module(slug: str) -> str:
 @bp.get("/modules/<slug>/memos/<memo_id>")
 @signed_in
 def memo(slug: str, memo_id: str) -> str:
-    course = get_course()
-    found = _module_or_404(course, slug)
-    text = found.text(current_locale())
-    found_memo = _memo_or_404(text, memo_id)
+    course, found, text, found_memo = _memo_or_404(slug, memo_id)
     return render_template(
         "learn/memo.html",
         module=found,
@@ -89,10 +90,7 @@ def memo(slug: str, memo_id: str) -> str:
 @signed_in
 def memo_download(slug: str, memo_id: str) -> Response:
     """The memo as a PDF; downloading it marks the module's "download the memo" task done."""
-    course = get_course()
-    found = _module_or_404(course, slug)
-    text = found.text(current_locale())
-    found_memo = _memo_or_404(text, memo_id)
+    course, found, text, found_memo = _memo_or_404(slug, memo_id)
     try:
         path = memo_pdf(course, found, found_memo, text.locale)
     except PdfUnavailable as error:
