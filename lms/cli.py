@@ -32,7 +32,7 @@ def content_group() -> None:
 @with_appcontext
 def content_check() -> None:
     """Validate every module and the competency framework; name file and line of each problem."""
-    problems = check_course(current_app.config["CONTENT_DIR"])
+    problems = check_course(current_app.config["CONTENT_DIR"], current_app.config["QUIZ_DIR"])
     for problem in problems:
         click.echo(str(problem), err=True)
     if problems:

@@ -15,28 +15,13 @@ from typing import Any
 import yaml
 
 from lms.config import SUPPORTED_LOCALES
+from lms.content.problems import ID_PATTERN, ContentError, Problem, line_of, yaml_line
+from lms.content.quizzes import QuizBank, load_quiz_banks
 from lms.content.render import Rendered, render_markdown
 
 MODULE_DIR_PATTERN = re.compile(r"^(?P<order>\d{2})-(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)$")
 FRONT_MATTER_KEYS = {"title", "summary", "order", "competencies", "tasks", "memos"}
 TASK_KINDS = {"read", "memo", "quiz", "goal"}
-ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-
-
-@dataclass(frozen=True)
-class Problem:
-    path: Path
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
-
-
-class ContentError(Exception):
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(str(problem) for problem in problems))
 
 
 @dataclass(frozen=True)
@@ -114,6 +99,7 @@ class Framework:
 class Course:
     modules: tuple[Module, ...]
     framework: Framework
+    quizzes: dict[str, QuizBank] = field(default_factory=dict)
     _rendered: dict[tuple[str, str, str], Rendered] = field(default_factory=dict, repr=False)
 
     @property
@@ -149,23 +135,28 @@ class Course:
         return rendered
 
 
-def load_course(root: Path | str) -> Course:
-    """Load and validate the whole course; raise ``ContentError`` listing every problem."""
-    course, problems = _load(Path(root))
+def load_course(root: Path | str, quiz_dir: Path | str | None = None) -> Course:
+    """Load and validate the whole course; raise ``ContentError`` listing every problem.
+
+    Quiz banks are read from ``quiz_dir`` (by default ``quizzes/`` beside the content folder)
+    when that folder exists.
+    """
+    course, problems = _load(Path(root), quiz_dir)
     if problems:
         raise ContentError(problems)
     return course
 
 
-def check_course(root: Path | str) -> list[Problem]:
+def check_course(root: Path | str, quiz_dir: Path | str | None = None) -> list[Problem]:
     """Every problem in the course, with file and line; an empty list means all is well."""
-    course, problems = _load(Path(root))
+    course, problems = _load(Path(root), quiz_dir)
     problems.extend(_check_rendered(course))
     return problems
 
 
-def _load(root: Path) -> tuple[Course, list[Problem]]:
+def _load(root: Path, quiz_dir: Path | str | None) -> tuple[Course, list[Problem]]:
     problems: list[Problem] = []
+    quizzes = Path(quiz_dir) if quiz_dir is not None else root.parent / "quizzes"
     framework = _load_framework(root / "competencies.yaml", problems)
     competencies = framework.competencies
     modules: list[Module] = []
@@ -174,12 +165,15 @@ def _load(root: Path) -> tuple[Course, list[Problem]]:
         problems.append(Problem(modules_dir, 0, "the modules folder is missing"))
     else:
         for directory in sorted(path for path in modules_dir.iterdir() if path.is_dir()):
-            module = _load_module(directory, competencies, problems)
+            module = _load_module(directory, competencies, quizzes, problems)
             if module is not None:
                 modules.append(module)
     _check_orders(modules, problems)
     modules.sort(key=lambda module: module.order)
-    return Course(modules=tuple(modules), framework=framework), problems
+    banks = {}
+    if quizzes.is_dir():
+        banks = load_quiz_banks(quizzes, {m.slug: set(m.competencies) for m in modules}, problems)
+    return Course(modules=tuple(modules), framework=framework, quizzes=banks), problems
 
 
 def _check_orders(modules: list[Module], problems: list[Problem]) -> None:
@@ -204,7 +198,7 @@ def _load_framework(path: Path, problems: list[Problem]) -> Framework:
     try:
         data = yaml.safe_load(source)
     except yaml.YAMLError as error:
-        problems.append(Problem(path, _yaml_line(error), f"invalid YAML: {error}"))
+        problems.append(Problem(path, yaml_line(error), f"invalid YAML: {error}"))
         return empty
     if not isinstance(data, dict):
         problems.append(Problem(path, 1, "expected 'levels' and 'competencies'"))
@@ -220,7 +214,7 @@ def _load_framework(path: Path, problems: list[Problem]) -> Framework:
         if competency is None:
             continue
         if competency.id in competencies:
-            line = _line_of(source, f"id: {competency.id}")
+            line = line_of(source, f"id: {competency.id}")
             problems.append(Problem(path, line, f"competency id {competency.id} is used twice"))
         competencies[competency.id] = competency
     return Framework(levels=levels, competencies=competencies)
@@ -238,7 +232,7 @@ def _bilingual(value: Any) -> dict[str, str] | None:
 
 
 def _parse_levels(path: Path, source: str, raw: Any, problems: list[Problem]) -> tuple[Level, ...]:
-    line = _line_of(source, "levels:")
+    line = line_of(source, "levels:")
     if not isinstance(raw, list) or [
         i.get("level") if isinstance(i, dict) else None for i in raw
     ] != list(LEVELS):
@@ -248,7 +242,7 @@ def _parse_levels(path: Path, source: str, raw: Any, problems: list[Problem]) ->
     for item in raw:
         names, descriptions = _bilingual(item.get("name")), _bilingual(item.get("description"))
         if names is None or descriptions is None:
-            level_line = _line_of(source, f"level: {item['level']}", after=line)
+            level_line = line_of(source, f"level: {item['level']}", after=line)
             problems.append(
                 Problem(
                     path,
@@ -265,7 +259,7 @@ def _parse_competency(
     path: Path, source: str, item: Any, problems: list[Problem]
 ) -> Competency | None:
     item_id = item.get("id") if isinstance(item, dict) else None
-    line = _line_of(source, f"id: {item_id}") if item_id else _line_of(source, "competencies:")
+    line = line_of(source, f"id: {item_id}") if item_id else line_of(source, "competencies:")
     if not isinstance(item_id, str) or not ID_PATTERN.match(item_id):
         problems.append(Problem(path, line, f"competency without a valid id: {item!r:.60}"))
         return None
@@ -307,7 +301,7 @@ def _parse_competency(
 
 
 def _load_module(
-    directory: Path, competencies: dict[str, Competency], problems: list[Problem]
+    directory: Path, competencies: dict[str, Competency], quizzes: Path, problems: list[Problem]
 ) -> Module | None:
     match = MODULE_DIR_PATTERN.match(directory.name)
     if match is None:
@@ -339,13 +333,13 @@ def _load_module(
         directory=directory,
         competencies=tuple(primary["competencies"]),
         texts=texts,
-        content_hash=content_hash(directory),
+        content_hash=content_hash(directory, quizzes / f"{match['slug']}.yaml"),
     )
 
 
 def _line_of_key(texts: dict[str, ModuleText], key: str) -> int:
     text = texts[SUPPORTED_LOCALES[0]]
-    return _line_of(text.path.read_text(encoding="utf-8"), f"{key}:")
+    return line_of(text.path.read_text(encoding="utf-8"), f"{key}:")
 
 
 def _load_module_text(
@@ -364,7 +358,7 @@ def _load_module_text(
     try:
         data = yaml.safe_load("\n".join(lines[1:end]))
     except yaml.YAMLError as error:
-        problems.append(Problem(path, _yaml_line(error) + 1, f"invalid front matter: {error}"))
+        problems.append(Problem(path, yaml_line(error) + 1, f"invalid front matter: {error}"))
         return None
     if not isinstance(data, dict):
         problems.append(Problem(path, 2, "the front matter must be a mapping of keys"))
@@ -373,7 +367,7 @@ def _load_module_text(
     before = len(problems)
 
     def problem(key: str, message: str) -> None:
-        problems.append(Problem(path, _line_of(source, f"{key}:"), message))
+        problems.append(Problem(path, line_of(source, f"{key}:"), message))
 
     for key in sorted(set(data) - FRONT_MATTER_KEYS):
         problem(key, f"unknown front matter key '{key}'")
@@ -411,7 +405,7 @@ def _load_module_text(
 
 
 def _parse_memos(path: Path, source: str, raw: Any, problems: list[Problem]) -> tuple[Memo, ...]:
-    line = _line_of(source, "memos:")
+    line = line_of(source, "memos:")
     if not isinstance(raw, list):
         problems.append(Problem(path, line, "'memos' must be a list"))
         return ()
@@ -420,7 +414,7 @@ def _parse_memos(path: Path, source: str, raw: Any, problems: list[Problem]) -> 
         if not isinstance(item, dict) or set(item) != {"id", "title", "file"}:
             problems.append(Problem(path, line, "each memo needs exactly: id, title, file"))
             continue
-        memo_line = _line_of(source, f"id: {item['id']}", after=line)
+        memo_line = line_of(source, f"id: {item['id']}", after=line)
         if not isinstance(item["id"], str) or not ID_PATTERN.match(item["id"]):
             problems.append(Problem(path, memo_line, f"memo id '{item['id']}' is not a valid id"))
             continue
@@ -438,7 +432,7 @@ def _parse_memos(path: Path, source: str, raw: Any, problems: list[Problem]) -> 
 def _parse_tasks(
     path: Path, source: str, raw: Any, memo_ids: set[str], problems: list[Problem]
 ) -> tuple[Task, ...]:
-    line = _line_of(source, "tasks:")
+    line = line_of(source, "tasks:")
     if not isinstance(raw, list) or not raw:
         problems.append(Problem(path, line, "'tasks' must be a non-empty list"))
         return ()
@@ -447,7 +441,7 @@ def _parse_tasks(
         if not isinstance(item, dict) or not {"id", "kind", "title"} <= set(item):
             problems.append(Problem(path, line, "each task needs: id, kind, title"))
             continue
-        task_line = _line_of(source, f"id: {item['id']}", after=line)
+        task_line = line_of(source, f"id: {item['id']}", after=line)
         kind, memo = item["kind"], item.get("memo")
         if not isinstance(item["id"], str) or not ID_PATTERN.match(item["id"]):
             problems.append(Problem(path, task_line, f"task id '{item['id']}' is not a valid id"))
@@ -476,17 +470,17 @@ def _check_languages_agree(
         for key in ("order", "competencies"):
             if other[key] != primary[key]:
                 problems.append(
-                    Problem(path, _line_of(source, f"{key}:"),
+                    Problem(path, line_of(source, f"{key}:"),
                             f"'{key}' differs from the {primary_locale} version")
                 )  # fmt: skip
         if _shape(texts[locale].tasks) != _shape(texts[primary_locale].tasks):
             problems.append(
-                Problem(path, _line_of(source, "tasks:"),
+                Problem(path, line_of(source, "tasks:"),
                         f"tasks differ from the {primary_locale} version (ids, kinds, memos)")
             )  # fmt: skip
         if [m.id for m in texts[locale].memos] != [m.id for m in texts[primary_locale].memos]:
             problems.append(
-                Problem(path, _line_of(source, "memos:"),
+                Problem(path, line_of(source, "memos:"),
                         f"memo ids differ from the {primary_locale} version")
             )  # fmt: skip
 
@@ -554,7 +548,7 @@ def _check_links(
     problems: list[Problem] = []
     source = path.read_text(encoding="utf-8")
     for href in HREF_PATTERN.findall(html):
-        line = _line_of(source, f"]({href}")
+        line = line_of(source, f"]({href}")
         if href.startswith("#"):
             if href[1:] not in own_ids:
                 problems.append(
@@ -577,24 +571,16 @@ def _check_links(
     return problems
 
 
-def content_hash(directory: Path) -> str:
-    """A version of a module: the hash of the names and bytes of all its files."""
+def content_hash(directory: Path, quiz_bank: Path | None = None) -> str:
+    """A version of a module: the hash of the names and bytes of its files and quiz bank."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
-        digest.update(path.relative_to(directory).as_posix().encode())
+    files = sorted(p for p in directory.rglob("*") if p.is_file())
+    if quiz_bank is not None and quiz_bank.is_file():
+        files.append(quiz_bank)
+    for path in files:
+        name = path.relative_to(directory) if path.is_relative_to(directory) else Path("quiz.yaml")
+        digest.update(name.as_posix().encode())
         digest.update(b"\0")
         digest.update(path.read_bytes())
         digest.update(b"\0")
     return digest.hexdigest()
-
-
-def _line_of(source: str, needle: str, after: int = 0) -> int:
-    for number, line in enumerate(source.splitlines(), start=1):
-        if number > after and needle in line:
-            return number
-    return max(after, 1)
-
-
-def _yaml_line(error: yaml.YAMLError) -> int:
-    mark = getattr(error, "problem_mark", None)
-    return mark.line + 1 if mark is not None else 1
