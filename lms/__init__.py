@@ -77,7 +77,7 @@ def register_errorhandlers(app: Flask) -> None:
     def render_error(error: HTTPException) -> tuple[str, int]:
         return render_template("errors/error.html", code=error.code, error=error), error.code or 500
 
-    for code in (400, 403, 404, 405, 413):
+    for code in (400, 403, 404, 405, 413, 503):
         app.register_error_handler(code, render_error)
 
     @app.errorhandler(500)

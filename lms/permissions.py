@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from flask import Flask, abort, current_app, request
 from flask_login import current_user
-from sqlalchemy import Select, false, select
+from sqlalchemy import ColumnElement, Select, false, or_, select
 
 from lms.extensions import db, login_manager
 from lms.models import Centre, Role, Team, User
@@ -94,12 +94,16 @@ def visible_teams(user: User) -> Select[Any]:
     query = select(Team).join(Team.centre).order_by(Centre.name, Team.name)
     if user.has_role(Role.ADMIN):
         return query
+    # The union of what each role allows, exactly as ``can_view_team`` decides for one team.
+    scopes: list[ColumnElement[bool]] = []
     if user.has_role(Role.HR):
         region_id = hr_region_id(user)
-        return query if region_id is None else query.where(Centre.region_id == region_id)
+        if region_id is None:
+            return query
+        scopes.append(Centre.region_id == region_id)
     if user.has_role(Role.MANAGER):
-        return query.where(Team.managers.any(User.id == user.id))
-    return query.where(false())
+        scopes.append(Team.managers.any(User.id == user.id))
+    return query.where(or_(*scopes)) if scopes else query.where(false())
 
 
 def can_view_team(user: User, team: Team) -> bool:

@@ -232,7 +232,7 @@ def test_loading_a_broken_course_raises_with_every_problem(course_dir):
 
 def test_content_check_command_fails_naming_the_file(app, runner, course_dir):
     (course_dir / "modules" / "02-second" / "index.en.md").unlink()
-    app.config["CONTENT_DIR"] = str(course_dir)
+    app.config.update(CONTENT_DIR=str(course_dir), QUIZ_DIR=str(course_dir.parent / "quizzes"))
     result = runner.invoke(args=["content", "check"])
     assert result.exit_code != 0
     assert "02-second/index.en.md" in result.output
@@ -264,7 +264,7 @@ def test_module_page_renders_in_both_languages(auth, make, client, locale, title
 
 
 def test_module_page_links_to_its_neighbours(app, auth, make, client, course_dir):
-    app.config["CONTENT_DIR"] = str(course_dir)
+    app.config.update(CONTENT_DIR=str(course_dir), QUIZ_DIR=str(course_dir.parent / "quizzes"))
     app.extensions.pop("lms_course", None)
     make.user("anna@example.test", locale="en")
     auth.login("anna@example.test")

@@ -1,5 +1,7 @@
 """The permission layer: roles, team scope, and every view declaring its access."""
 
+import re
+
 import pytest
 from flask import Blueprint
 
@@ -95,3 +97,34 @@ def test_an_app_with_an_undeclared_view_refuses_to_start(app_config):
     app.register_blueprint(careless)
     with pytest.raises(RuntimeError, match="careless.open_view"):
         permissions.check_every_view_declares_access(app)
+
+
+def test_hr_of_a_region_who_also_manages_a_team_elsewhere_sees_both(app, make, two_teams):
+    from lms.extensions import db
+
+    own, other = two_teams
+    person = make.user(
+        "both@example.test", roles=(Role.HR, Role.MANAGER), hr_region=own.centre.region,
+        manages=(other,),
+    )  # fmt: skip
+    listed = list(db.session.scalars(permissions.visible_teams(person)))
+    assert listed == [t for t in (own, other) if permissions.can_view_team(person, t)]
+    assert {t.id for t in listed} == {own.id, other.id}
+
+
+def test_granting_a_held_role_again_keeps_the_hr_region(app, make, two_teams):
+    own, _ = two_teams
+    person = make.user("hr@example.test", roles=(Role.HR,), hr_region=own.centre.region)
+    person.grant(Role.HR)
+    assert permissions.hr_region_id(person) == own.centre.region_id
+
+
+def test_regional_hr_home_counts_only_their_region(auth, client, make, two_teams):
+    own, _ = two_teams
+    make.user("hr@example.test", roles=(Role.HR,), hr_region=own.centre.region)
+    auth.login("hr@example.test")
+    page = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    stats = dict(re.findall(r"<dt>([^<]+)</dt><dd>(\d+)</dd>", page))
+    assert stats["Regions"] == "1"
+    assert stats["Teams"] == "1"
+    assert stats["Active people"] == "2"

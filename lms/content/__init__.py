@@ -20,6 +20,6 @@ def get_course() -> Course:
     course = current_app.extensions.get("lms_course")
     if course is None:
         course = current_app.extensions["lms_course"] = load_course(
-            current_app.config["CONTENT_DIR"]
+            current_app.config["CONTENT_DIR"], current_app.config["QUIZ_DIR"]
         )
     return course

@@ -11,7 +11,7 @@ from flask import current_app, render_template
 from lms.content.loader import Course, Memo, Module
 
 # Bump when the PDF layout (template or styles) changes, so cached files are made anew.
-LAYOUT_VERSION = "2"
+LAYOUT_VERSION = "3"
 
 
 class PdfUnavailable(RuntimeError):

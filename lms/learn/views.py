@@ -4,6 +4,7 @@ competency framework."""
 from io import BytesIO
 
 from flask import Blueprint, abort, current_app, render_template, send_file
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -95,7 +96,12 @@ def memo_download(slug: str, memo_id: str) -> Response:
         path = memo_pdf(course, found, found_memo, text.locale)
     except PdfUnavailable as error:
         current_app.logger.error("memo PDF cannot be made: %s", error)
-        abort(503)
+        message = _("The PDF cannot be made right now. The printable page of the memo works.")
+        return Response(
+            render_template("errors/error.html", code=503, message=message, memo_module=found,
+                            memo=found_memo),
+            status=503,
+        )  # fmt: skip
     try:
         progress.record_memo_download(current_user, found, memo_id, text.locale)
     except progress.NotPublished:

@@ -1,14 +1,16 @@
 """A person's own pages: the home page for their roles and their profile."""
 
+from typing import Any
+
 from flask import Blueprint, render_template
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from lms.content import get_course
 from lms.extensions import db
 from lms.i18n import current_locale
 from lms.models import Centre, Region, Role, Team, User
-from lms.permissions import signed_in, visible_teams
+from lms.permissions import hr_region_id, signed_in, visible_teams
 
 bp = Blueprint("me", __name__)
 
@@ -24,13 +26,27 @@ def home() -> str:
         teams = list(db.session.scalars(visible_teams(current_user).limit(50)))
     organisation = None
     if current_user.has_role(Role.HR, Role.ADMIN):
-        organisation = {
-            "regions": db.session.scalar(select(func.count(Region.id))),
-            "centres": db.session.scalar(select(func.count(Centre.id))),
-            "teams": db.session.scalar(select(func.count(Team.id))),
-            "people": db.session.scalar(select(func.count(User.id)).where(User.active)),
-        }
+        organisation = _organisation_counts(
+            None if current_user.has_role(Role.ADMIN) else hr_region_id(current_user)
+        )
     return render_template("me/home.html", modules=modules, teams=teams, organisation=organisation)
+
+
+def _organisation_counts(region_id: int | None) -> dict[str, int]:
+    """Regions, centres, teams and active people, within one region when one is given."""
+    centres = select(Centre.id)
+    regions = select(Region.id)
+    if region_id is not None:
+        centres = centres.where(Centre.region_id == region_id)
+        regions = regions.where(Region.id == region_id)
+    teams = select(Team.id).where(Team.centre_id.in_(centres))
+    people = select(User.id).where(User.active, User.team_id.in_(teams))
+
+    def count(query: Select[Any]) -> int:
+        return db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+    return {"regions": count(regions), "centres": count(centres), "teams": count(teams),
+            "people": count(people)}  # fmt: skip
 
 
 @bp.get("/me")

@@ -64,10 +64,15 @@ class User(UserMixin, Base):
         return not self.role_names.isdisjoint(roles)
 
     def grant(self, role: Role, region: Region | None = None) -> RoleAssignment:
-        """Give a role once; HR may be limited to one region (``None`` means everything)."""
+        """Give a role once; HR may be limited to one region (``None`` means everything).
+
+        Granting a role the person already holds keeps its scope unless a region is given, so
+        re-running an import never widens a regional HR person to the whole country.
+        """
         for assignment in self.roles:
             if assignment.role == role:
-                assignment.region = region
+                if region is not None:
+                    assignment.region = region
                 return assignment
         assignment = RoleAssignment(role=role.value, region=region)
         self.roles.append(assignment)

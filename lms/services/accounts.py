@@ -43,7 +43,7 @@ def authenticate(email: str, password: str) -> LoginResult:
     A deactivated account is reported as such only to someone who gave its right password.
     """
     user = find_user_by_email(email)
-    if user is None:
+    if user is None or user.password_hash is None:
         check_password_hash(_DUMMY_HASH, password)
         return LoginResult(LoginOutcome.INVALID)
     if not user.check_password(password):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from lms.config import SUPPORTED_LOCALES
 from lms.content.loader import Course, Module
 from lms.extensions import db
 from lms.models import ContentVersion, CourseModule, MemoDownload, TaskCompletion, User
@@ -91,7 +92,7 @@ def course_progress(user: User, course: Course) -> dict[str, ModuleProgress]:
         done.setdefault(slug, set()).add(task_id)
     progress = {}
     for module in course.modules:
-        task_ids = {task.id for task in module.text("ru").tasks}
+        task_ids = {task.id for task in module.text(SUPPORTED_LOCALES[0]).tasks}
         progress[module.slug] = ModuleProgress(
             done=frozenset(done.get(module.slug, set()) & task_ids), total=len(task_ids)
         )
