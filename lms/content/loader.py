@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from lms.config import SUPPORTED_LOCALES
-from lms.content.problems import ID_PATTERN, ContentError, Problem, line_of, yaml_line
+from lms.content.problems import ID_PATTERN, ContentError, Problem, bilingual, line_of, yaml_line
 from lms.content.quizzes import QuizBank, load_quiz_banks
 from lms.content.render import Rendered, render_markdown
 
@@ -220,17 +220,6 @@ def _load_framework(path: Path, problems: list[Problem]) -> Framework:
     return Framework(levels=levels, competencies=competencies)
 
 
-def _bilingual(value: Any) -> dict[str, str] | None:
-    """``{ru: text, en: text}`` with non-empty text in every language, else ``None``."""
-    if not isinstance(value, dict):
-        return None
-    if any(
-        not isinstance(value.get(loc), str) or not value[loc].strip() for loc in SUPPORTED_LOCALES
-    ):
-        return None
-    return {locale: value[locale].strip() for locale in SUPPORTED_LOCALES}
-
-
 def _parse_levels(path: Path, source: str, raw: Any, problems: list[Problem]) -> tuple[Level, ...]:
     line = line_of(source, "levels:")
     if not isinstance(raw, list) or [
@@ -240,7 +229,7 @@ def _parse_levels(path: Path, source: str, raw: Any, problems: list[Problem]) ->
         return ()
     levels = []
     for item in raw:
-        names, descriptions = _bilingual(item.get("name")), _bilingual(item.get("description"))
+        names, descriptions = bilingual(item.get("name")), bilingual(item.get("description"))
         if names is None or descriptions is None:
             level_line = line_of(source, f"level: {item['level']}", after=line)
             problems.append(
@@ -263,7 +252,7 @@ def _parse_competency(
     if not isinstance(item_id, str) or not ID_PATTERN.match(item_id):
         problems.append(Problem(path, line, f"competency without a valid id: {item!r:.60}"))
         return None
-    names, summaries = _bilingual(item.get("name")), _bilingual(item.get("summary"))
+    names, summaries = bilingual(item.get("name")), bilingual(item.get("summary"))
     if names is None or summaries is None:
         problems.append(
             Problem(path, line, f"competency {item_id}: name and summary need ru and en")

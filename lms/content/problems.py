@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
+
+from lms.config import SUPPORTED_LOCALES
 
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -37,3 +40,14 @@ def line_of(source: str, needle: str, after: int = 0) -> int:
 def yaml_line(error: yaml.YAMLError) -> int:
     mark = getattr(error, "problem_mark", None)
     return mark.line + 1 if mark is not None else 1
+
+
+def bilingual(value: Any) -> dict[str, str] | None:
+    """``{ru: text, en: text}`` with non-empty text in every language, else ``None``."""
+    if not isinstance(value, dict):
+        return None
+    if any(
+        not isinstance(value.get(loc), str) or not value[loc].strip() for loc in SUPPORTED_LOCALES
+    ):
+        return None
+    return {locale: value[locale].strip() for locale in SUPPORTED_LOCALES}

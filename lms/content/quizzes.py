@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from lms.config import SUPPORTED_LOCALES
-from lms.content.problems import ID_PATTERN, Problem, line_of, yaml_line
+from lms.content.problems import ID_PATTERN, Problem, bilingual, line_of, yaml_line
 
 QUESTION_TYPES = ("single", "multiple", "true_false", "matching", "ordering")
 MIN_QUESTIONS = 12
@@ -83,13 +83,11 @@ class _Checker:
         return line_of(self.source, needle, after)
 
     def text(self, value: Any, line: int, what: str) -> Text:
-        if isinstance(value, dict) and all(
-            isinstance(value.get(locale), str) and value[locale].strip()
-            for locale in SUPPORTED_LOCALES
-        ):
-            return {locale: value[locale].strip() for locale in SUPPORTED_LOCALES}
-        self.problem(line, f"{what} needs text in {' and '.join(SUPPORTED_LOCALES)}")
-        return {}
+        found = bilingual(value)
+        if found is None:
+            self.problem(line, f"{what} needs text in {' and '.join(SUPPORTED_LOCALES)}")
+            return {}
+        return found
 
 
 def load_quiz_bank(
