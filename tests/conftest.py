@@ -56,9 +56,9 @@ def _test_config(database_url: str, **extra: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def app_config(database_url: str) -> dict[str, Any]:
+def app_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
     """Overrides for this test's app; a test may change it before asking for ``app``."""
-    return _test_config(database_url)
+    return _test_config(database_url, PDF_CACHE_DIR=str(tmp_path / "pdf"))
 
 
 class IsolatedClient(FlaskClient):

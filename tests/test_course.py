@@ -101,11 +101,6 @@ def test_memo_pdf_is_made_once_per_content_version(app, client, reader):
     assert cached[0].stat().st_mtime_ns == made_at
 
 
-@pytest.fixture
-def app_config(app_config, tmp_path):
-    return {**app_config, "PDF_CACHE_DIR": str(tmp_path / "pdf")}
-
-
 def test_downloading_the_memo_marks_the_task_for_that_person_only(client, reader, make):
     other = make.user("colleague@example.test")
     person = reader()
