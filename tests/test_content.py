@@ -56,15 +56,19 @@ def write_module(root: Path, order: int, slug: str, bodies: dict[str, str] | Non
     return directory
 
 
-@pytest.fixture
-def course_dir(tmp_path: Path) -> Path:
+def make_course(tmp_path: Path, *slugs: str) -> Path:
+    """A small valid course in ``tmp_path/content``: the framework and one module per slug."""
     root = tmp_path / "content"
     root.mkdir()
     (root / "competencies.yaml").write_text(COMPETENCIES)
-    write_module(root, 1, "first")
-    write_module(root, 2, "second")
-    write_module(root, 3, "third")
+    for order, slug in enumerate(slugs, start=1):
+        write_module(root, order, slug)
     return root
+
+
+@pytest.fixture
+def course_dir(tmp_path: Path) -> Path:
+    return make_course(tmp_path, "first", "second", "third")
 
 
 def messages(root: Path) -> list[str]:

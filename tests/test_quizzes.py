@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from lms.content import check_course, load_course
-from tests.test_content import COMPETENCIES, write_module
+from tests.test_content import make_course
 
 
 def text(ru: str, en: str | None = None) -> dict[str, str]:
@@ -59,10 +59,7 @@ def valid_bank() -> dict:
 
 @pytest.fixture
 def course(tmp_path: Path) -> Path:
-    root = tmp_path / "content"
-    root.mkdir()
-    (root / "competencies.yaml").write_text(COMPETENCIES)
-    write_module(root, 1, "first")
+    root = make_course(tmp_path, "first")
     (tmp_path / "quizzes").mkdir()
     return root
 
