@@ -61,12 +61,15 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from lms import permissions
     from lms.auth.views import bp as auth_bp
+    from lms.certificates.views import bp as certificates_bp
     from lms.health import bp as health_bp
     from lms.learn.views import bp as learn_bp
     from lms.me.views import bp as me_bp
+    from lms.quiz.views import bp as quiz_bp
     from lms.team.views import bp as team_bp
 
-    for blueprint in (health_bp, auth_bp, me_bp, learn_bp, team_bp):
+    blueprints = (health_bp, auth_bp, me_bp, certificates_bp, learn_bp, quiz_bp, team_bp)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     permissions.check_every_view_declares_access(app)
 
@@ -93,6 +96,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from flask_babel import format_date, format_datetime
     from flask_login import current_user
 
     from lms.auth.forms import EmptyForm, LocaleForm
@@ -101,6 +105,8 @@ def register_template_helpers(app: Flask) -> None:
     from lms.models import Role
 
     app.add_template_filter(role_label, "role_label")
+    app.add_template_filter(lambda value: format_datetime(value, "short"), "datetime")
+    app.add_template_filter(lambda value: format_date(value, "long"), "date")
 
     @app.context_processor
     def layout_context() -> dict[str, Any]:

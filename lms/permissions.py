@@ -17,7 +17,7 @@ from flask_login import current_user
 from sqlalchemy import ColumnElement, Select, false, or_, select
 
 from lms.extensions import db, login_manager
-from lms.models import Centre, Role, Team, User
+from lms.models import Centre, CourseModule, QuizAttempt, Role, Team, User
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -124,3 +124,22 @@ def get_team_or_404(team_id: int, for_user: User) -> Team:
     if not can_view_team(for_user, team):
         abort(403)
     return team
+
+
+def get_own_attempt_or_404(attempt_id: int, slug: str, for_user: User) -> QuizAttempt:
+    """An attempt at this module's quiz that belongs to ``for_user``.
+
+    Anyone else's attempt is a 404, not a 403: its existence is nobody else's business.
+    """
+    attempt = db.session.scalar(
+        select(QuizAttempt)
+        .join(QuizAttempt.module)
+        .where(
+            QuizAttempt.id == attempt_id,
+            QuizAttempt.user_id == for_user.id,
+            CourseModule.slug == slug,
+        )
+    )
+    if attempt is None:
+        abort(404)
+    return attempt

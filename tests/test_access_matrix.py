@@ -9,7 +9,8 @@ from flask import Flask
 
 from lms.content import get_course
 from lms.extensions import db
-from lms.models import Role
+from lms.models import Certificate, Role
+from lms.services import quizzes
 from lms.services.publishing import publish_course
 from tests.conftest import Auth
 
@@ -22,12 +23,24 @@ EXPECTED: dict[str, tuple[str, dict[str, int]]] = {
     "health.healthz": ("/healthz", dict.fromkeys(PEOPLE, 200)),
     "auth.login": ("/login", {"anonymous": 200} | dict.fromkeys(PEOPLE[1:], 302)),
     "me.home": ("/", SIGNED_IN_OK),
-    "me.profile": ("/me", SIGNED_IN_OK),
+    "me.learning": ("/me", SIGNED_IN_OK),
     "learn.catalog": ("/modules", SIGNED_IN_OK),
     "learn.module": ("/modules/client-centricity", SIGNED_IN_OK),
     "learn.memo": ("/modules/client-centricity/memos/client-groups", SIGNED_IN_OK),
     "learn.memo_download": ("/modules/client-centricity/memos/client-groups.pdf", SIGNED_IN_OK),
     "learn.competencies": ("/competencies", SIGNED_IN_OK),
+    "quiz.overview": ("/modules/client-centricity/quiz", SIGNED_IN_OK),
+    # Someone's own attempt; to anyone else it does not exist.
+    "quiz.attempt": (
+        "/modules/client-centricity/quiz/attempts/{attempt}",
+        {"anonymous": 302, "employee": 200} | dict.fromkeys(PEOPLE[2:], 404),
+    ),
+    "certificates.lookup": ("/certificates", dict.fromkeys(PEOPLE, 200)),
+    "certificates.verify": ("/certificates/{certificate}", dict.fromkeys(PEOPLE, 200)),
+    "certificates.download": (
+        "/me/certificate.pdf",
+        {"anonymous": 302, "employee": 200} | dict.fromkeys(PEOPLE[2:], 404),
+    ),
     "team.index": ("/team", STAFF_OK),
     "team.detail": (
         "/team/{own_team}",
@@ -42,7 +55,7 @@ EXPECTED: dict[str, tuple[str, dict[str, int]]] = {
     ),  # fmt: skip
 }
 # POST-only endpoints: checked for CSRF and method elsewhere (test_auth.py).
-POST_ONLY = {"auth.logout", "auth.set_locale"}
+POST_ONLY = {"auth.logout", "auth.set_locale", "learn.mark_read", "quiz.start", "quiz.answer"}
 
 
 @pytest.fixture
@@ -51,12 +64,16 @@ def world(app: Flask, make):
     db.session.commit()
     own = make.team("Own", centre="North", region="Region A")
     other = make.team("Other", centre="South", region="Region B")
-    make.user("employee@example.test", team=own)
+    employee = make.user("employee@example.test", team=own)
     make.user("own_manager@example.test", roles=(Role.MANAGER,), manages=(own,))
     make.user("other_manager@example.test", roles=(Role.MANAGER,), manages=(other,))
     make.user("regional_hr@example.test", roles=(Role.HR,), hr_region=own.centre.region)
     make.user("admin@example.test", roles=(Role.ADMIN,))
-    return {"own_team": own.id}
+    course = get_course()
+    attempt = quizzes.start_attempt(employee, course, course.modules[0])
+    db.session.add(Certificate(user_id=employee.id, code="7KQ2M9XD4HTB", full_name="Person"))
+    db.session.commit()
+    return {"own_team": own.id, "attempt": attempt.id, "certificate": "7KQ2-M9XD-4HTB"}
 
 
 def test_every_endpoint_has_an_expected_row(app):

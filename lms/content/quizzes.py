@@ -67,6 +67,9 @@ class QuizBank:
     settings: QuizSettings
     questions: tuple[Question, ...]
 
+    def question(self, question_id: str) -> Question | None:
+        return next((q for q in self.questions if q.id == question_id), None)
+
 
 class _Checker:
     """Collects problems for one bank file, each with the line it comes from."""

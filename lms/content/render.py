@@ -13,6 +13,7 @@ from markdown.extensions.toc import slugify_unicode
 from markupsafe import Markup
 
 WORDS_PER_MINUTE = 180
+SECTION_START = re.compile(r'<h2 id="(?=[^"]+")')
 
 ALLOWED_TAGS = {
     "a", "abbr", "blockquote", "br", "code", "dd", "dl", "dt", "em", "h1", "h2", "h3",
@@ -44,10 +45,29 @@ class Heading:
 
 
 @dataclass(frozen=True)
+class Part:
+    """The body cut at its level-2 headings: the introduction (no section), then each section."""
+
+    section: Heading | None
+    html: Markup
+
+
+@dataclass(frozen=True)
 class Rendered:
     html: Markup
     sections: tuple[Heading, ...]
     words: int
+
+    @property
+    def parts(self) -> tuple[Part, ...]:
+        pieces = SECTION_START.split(str(self.html))
+        intro, rest = pieces[0], pieces[1:]
+        parts = [Part(None, Markup(intro))] if intro.strip() else []  # noqa: S704 - sanitised
+        by_id = {section.id: section for section in self.sections}
+        for piece in rest:
+            section_id = piece.split('"', 1)[0]
+            parts.append(Part(by_id.get(section_id), Markup('<h2 id="' + piece)))  # noqa: S704
+        return tuple(parts)
 
     @property
     def reading_minutes(self) -> int:

@@ -3,7 +3,7 @@ competency framework."""
 
 from io import BytesIO
 
-from flask import Blueprint, abort, current_app, render_template, send_file
+from flask import Blueprint, abort, current_app, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -64,6 +64,7 @@ def module(slug: str) -> str:
         text=found.text(locale),
         rendered=course.render(found, locale),
         progress=progress.course_progress(current_user, course)[found.slug],
+        has_quiz=found.slug in course.quizzes,
         competencies=[course.competencies[c] for c in found.competencies],
         previous=previous.text(locale) if previous else None,
         previous_module=previous,
@@ -72,6 +73,23 @@ def module(slug: str) -> str:
         position=course.modules.index(found) + 1,
         total=len(course.modules),
     )
+
+
+@bp.post("/modules/<slug>/sections/<section_id>/read")
+@signed_in
+def mark_read(slug: str, section_id: str) -> Response:
+    """Mark a section as read and go on to the next one (or to the tasks after the last)."""
+    course = get_course()
+    found = _module_or_404(course, slug)
+    sections = progress.section_ids(course, found)
+    try:
+        progress.mark_section_read(current_user, course, found, section_id)
+    except (LookupError, progress.NotPublished):
+        abort(404)
+    db.session.commit()
+    following = sections.index(section_id) + 1
+    anchor = sections[following] if following < len(sections) else "after-reading"
+    return redirect(url_for("learn.module", slug=slug, _anchor=anchor))
 
 
 @bp.get("/modules/<slug>/memos/<memo_id>")
@@ -103,7 +121,7 @@ def memo_download(slug: str, memo_id: str) -> Response:
             status=503,
         )  # fmt: skip
     try:
-        progress.record_memo_download(current_user, found, memo_id, text.locale)
+        progress.record_memo_download(current_user, course, found, memo_id, text.locale)
     except progress.NotPublished:
         current_app.logger.warning("memo of unpublished module %s downloaded; not recorded", slug)
     db.session.commit()

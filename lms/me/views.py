@@ -1,4 +1,4 @@
-"""A person's own pages: the home page for their roles and their profile."""
+"""A person's own pages: the home page for their roles, and my learning with the profile."""
 
 from typing import Any
 
@@ -11,6 +11,7 @@ from lms.extensions import db
 from lms.i18n import current_locale
 from lms.models import Centre, Region, Role, Team, User
 from lms.permissions import hr_region_id, signed_in, visible_teams
+from lms.services import certificates, progress
 
 bp = Blueprint("me", __name__)
 
@@ -51,5 +52,18 @@ def _organisation_counts(region_id: int | None) -> dict[str, int]:
 
 @bp.get("/me")
 @signed_in
-def profile() -> str:
-    return render_template("me/profile.html", person=current_user)
+def learning() -> str:
+    """My learning: progress per module and for the course, the certificate, and the profile."""
+    course = get_course()
+    locale = current_locale()
+    modules = progress.course_progress(current_user, course)
+    entries = [(module, module.text(locale), modules[module.slug]) for module in course.modules]
+    complete = sum(1 for *_, module_progress in entries if module_progress.complete)
+    return render_template(
+        "me/learning.html",
+        person=current_user,
+        entries=entries,
+        complete=complete,
+        certificate=certificates.certificate_of(current_user),
+        format_code=certificates.format_code,
+    )

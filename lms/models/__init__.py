@@ -3,18 +3,30 @@
 from lms.models.base import Base, utcnow
 from lms.models.content import ContentVersion, CourseModule
 from lms.models.org import Centre, Region, Team, team_managers
-from lms.models.progress import MemoDownload, TaskCompletion
+from lms.models.progress import (
+    Certificate,
+    MemoDownload,
+    ModuleCompletion,
+    SectionRead,
+    TaskCompletion,
+)
+from lms.models.quiz import AttemptState, QuizAttempt
 from lms.models.users import Role, RoleAssignment, User
 
 __all__ = [
+    "AttemptState",
     "Base",
+    "Certificate",
     "Centre",
     "ContentVersion",
     "CourseModule",
     "MemoDownload",
+    "ModuleCompletion",
+    "QuizAttempt",
     "Region",
     "Role",
     "RoleAssignment",
+    "SectionRead",
     "TaskCompletion",
     "Team",
     "User",

@@ -1,26 +1,58 @@
-"""A person's progress: which module tasks they have done, and memo downloads."""
+"""A person's progress: sections read, tasks done, memo downloads, and the completion of
+modules and of the course. Functions flush; the view commits."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from lms.config import SUPPORTED_LOCALES
 from lms.content.loader import Course, Module
 from lms.extensions import db
-from lms.models import ContentVersion, CourseModule, MemoDownload, TaskCompletion, User
+from lms.models import (
+    AttemptState,
+    Base,
+    ContentVersion,
+    CourseModule,
+    MemoDownload,
+    ModuleCompletion,
+    QuizAttempt,
+    SectionRead,
+    TaskCompletion,
+    User,
+)
+from lms.services import certificates
 
 
 class NotPublished(LookupError):
     """The module exists on disk but has not been published yet."""
 
 
+REQUIRED_TASK_KINDS = frozenset({"read", "memo", "quiz"})
+"""The steps that complete a module (DESIGN.md): sections read, memo downloaded, quiz passed.
+A goal task is practice the module invites; goals have their own workflow and approval."""
+
+
+@dataclass(frozen=True)
+class QuizSummary:
+    best_score: int | None
+    passed: bool
+    attempts_used: int
+    in_progress: bool
+
+
 @dataclass(frozen=True)
 class ModuleProgress:
     done: frozenset[str]
     total: int
+    required: frozenset[str] = frozenset()
+    sections_read: frozenset[str] = frozenset()
+    sections_total: int = 0
+    quiz: QuizSummary | None = None
+    completion: ModuleCompletion | None = None
 
     @property
     def count(self) -> int:
@@ -28,11 +60,11 @@ class ModuleProgress:
 
     @property
     def complete(self) -> bool:
-        return self.total > 0 and self.count >= self.total
+        return self.completion is not None
 
     @property
     def started(self) -> bool:
-        return self.count > 0
+        return self.count > 0 or bool(self.sections_read) or self.quiz is not None
 
 
 def published_version(slug: str) -> tuple[CourseModule, ContentVersion]:
@@ -43,7 +75,9 @@ def published_version(slug: str) -> tuple[CourseModule, ContentVersion]:
     return record, record.current_version
 
 
-def record_memo_download(user: User, module: Module, memo_id: str, locale: str) -> None:
+def record_memo_download(
+    user: User, course: Course, module: Module, memo_id: str, locale: str
+) -> None:
     """Count the download and mark the module's tasks for this memo done (once)."""
     record, version = published_version(module.slug)
     db.session.add(
@@ -59,6 +93,47 @@ def record_memo_download(user: User, module: Module, memo_id: str, locale: str) 
         if task.kind == "memo" and task.memo == memo_id:
             complete_task(user, record, version, task.id)
     db.session.flush()
+    refresh_completion(user, course, module)
+
+
+def section_ids(course: Course, module: Module) -> tuple[str, ...]:
+    """The module's sections (level-2 headings); the same ids in every language."""
+    return tuple(section.id for section in course.render(module, SUPPORTED_LOCALES[0]).sections)
+
+
+def mark_section_read(user: User, course: Course, module: Module, section_id: str) -> None:
+    """Record a section as read; when all are, the module's "read" task is done."""
+    sections = section_ids(course, module)
+    if section_id not in sections:
+        raise LookupError(section_id)
+    record, version = published_version(module.slug)
+    owned = (SectionRead.user_id == user.id, SectionRead.module_id == record.id)
+    read = set(db.session.scalars(select(SectionRead.section_id).where(*owned)))
+    if section_id not in read:
+        _insert_once(
+            SectionRead(
+                user_id=user.id,
+                module_id=record.id,
+                section_id=section_id,
+                content_version_id=version.id,
+            )
+        )
+        read.add(section_id)
+    if set(sections) <= read:
+        for task in module.text(SUPPORTED_LOCALES[0]).tasks:
+            if task.kind == "read":
+                complete_task(user, record, version, task.id)
+        refresh_completion(user, course, module)
+
+
+def _insert_once(row: Base) -> bool:
+    """Insert a row guarded by a unique constraint; False if a parallel request got there first."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+        return True
+    except IntegrityError:
+        return False
 
 
 def complete_task(user: User, record: CourseModule, version: ContentVersion, task_id: str) -> None:
@@ -70,33 +145,123 @@ def complete_task(user: User, record: CourseModule, version: ContentVersion, tas
     )
     if db.session.scalar(exists) is not None:
         return
-    completion = TaskCompletion(
-        user_id=user.id, module_id=record.id, task_id=task_id, content_version_id=version.id
+    _insert_once(
+        TaskCompletion(
+            user_id=user.id, module_id=record.id, task_id=task_id, content_version_id=version.id
+        )
     )
-    try:
-        with db.session.begin_nested():  # a parallel request may have just done the same
-            db.session.add(completion)
-    except IntegrityError:
-        pass
+
+
+def required_tasks(module: Module) -> frozenset[str]:
+    tasks = module.text(SUPPORTED_LOCALES[0]).tasks
+    return frozenset(task.id for task in tasks if task.kind in REQUIRED_TASK_KINDS)
+
+
+def refresh_completion(user: User, course: Course, module: Module) -> ModuleCompletion | None:
+    """Record the module as complete once every required step is done (once, never changed),
+    and issue the course certificate when it was the last module."""
+    record, version = published_version(module.slug)
+    owned_completion = select(ModuleCompletion).where(
+        ModuleCompletion.user_id == user.id, ModuleCompletion.module_id == record.id
+    )
+    existing = db.session.scalar(owned_completion)
+    if existing is not None:
+        return existing
+    done = set(
+        db.session.scalars(
+            select(TaskCompletion.task_id).where(
+                TaskCompletion.user_id == user.id, TaskCompletion.module_id == record.id
+            )
+        )
+    )
+    if not required_tasks(module) <= done:
+        return None
+    attempts = select(QuizAttempt).where(
+        QuizAttempt.user_id == user.id,
+        QuizAttempt.module_id == record.id,
+        QuizAttempt.state == AttemptState.SUBMITTED,
+    )
+    submitted = list(db.session.scalars(attempts))
+    passed = [
+        attempt.score for attempt in submitted if attempt.passed and attempt.score is not None
+    ]
+    completion = ModuleCompletion(
+        user_id=user.id,
+        module_id=record.id,
+        content_version_id=version.id,
+        score=max(passed) if passed else None,
+        attempts=len(submitted),
+    )
+    if not _insert_once(completion):
+        return db.session.scalar(owned_completion)
+    certificates.issue_if_course_complete(user, course)
+    return completion
 
 
 def course_progress(user: User, course: Course) -> dict[str, ModuleProgress]:
-    """Tasks done per module for ``user``, in one query, counting only tasks that still exist."""
-    rows = db.session.execute(
+    """Everyone's view of their own progress, per module: four queries for the whole course."""
+    done = _by_slug(
         select(CourseModule.slug, TaskCompletion.task_id)
         .join(TaskCompletion, TaskCompletion.module_id == CourseModule.id)
         .where(TaskCompletion.user_id == user.id)
-    ).all()
-    done: dict[str, set[str]] = {}
-    for slug, task_id in rows:
-        done.setdefault(slug, set()).add(task_id)
+    )
+    read = _by_slug(
+        select(CourseModule.slug, SectionRead.section_id)
+        .join(SectionRead, SectionRead.module_id == CourseModule.id)
+        .where(SectionRead.user_id == user.id)
+    )
+    quizzes = _quiz_summaries(user)
+    completions = {
+        completion.module.slug: completion
+        for completion in db.session.scalars(
+            select(ModuleCompletion)
+            .where(ModuleCompletion.user_id == user.id)
+            .options(joinedload(ModuleCompletion.module))
+        )
+    }
     progress = {}
     for module in course.modules:
         task_ids = {task.id for task in module.text(SUPPORTED_LOCALES[0]).tasks}
+        sections = set(section_ids(course, module))
         progress[module.slug] = ModuleProgress(
-            done=frozenset(done.get(module.slug, set()) & task_ids), total=len(task_ids)
+            done=frozenset(done.get(module.slug, set()) & task_ids),
+            total=len(task_ids),
+            required=required_tasks(module),
+            sections_read=frozenset(read.get(module.slug, set()) & sections),
+            sections_total=len(sections),
+            quiz=quizzes.get(module.slug),
+            completion=completions.get(module.slug),
         )
     return progress
+
+
+def _by_slug(query: Select[str, str]) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for slug, value in db.session.execute(query):
+        found.setdefault(slug, set()).add(value)
+    return found
+
+
+def _quiz_summaries(user: User) -> dict[str, QuizSummary]:
+    submitted = QuizAttempt.state == AttemptState.SUBMITTED
+    rows = db.session.execute(
+        select(
+            CourseModule.slug,
+            func.max(case((submitted, QuizAttempt.score))),
+            func.max(case((QuizAttempt.passed.is_(True), 1), else_=0)),
+            func.count(case((submitted, 1))),
+            func.max(case((submitted, 0), else_=1)),
+        )
+        .join(QuizAttempt, QuizAttempt.module_id == CourseModule.id)
+        .where(QuizAttempt.user_id == user.id)
+        .group_by(CourseModule.slug)
+    )
+    return {
+        slug: QuizSummary(
+            best_score=best, passed=bool(passed), attempts_used=used, in_progress=bool(open_)
+        )
+        for slug, best, passed, used, open_ in rows
+    }
 
 
 def memo_download_count(slug: str, memo_id: str) -> int:

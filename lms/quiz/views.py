@@ -1,0 +1,157 @@
+"""End-of-module quizzes: the quiz page, starting or resuming an attempt, answering, the result."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from lms.content import Course, Module, get_course
+from lms.content.quizzes import QuizBank
+from lms.extensions import db
+from lms.i18n import current_locale
+from lms.models import QuizAttempt
+from lms.permissions import get_own_attempt_or_404, signed_in
+from lms.quiz.display import form_questions, review_questions
+from lms.services import grading, progress, quizzes
+
+bp = Blueprint("quiz", __name__)
+
+
+def _quiz_or_404(slug: str) -> tuple[Course, Module, QuizBank]:
+    course = get_course()
+    module = course.module(slug)
+    bank = course.quizzes.get(slug)
+    if module is None or bank is None:
+        abort(404)
+    try:
+        progress.published_version(slug)
+    except progress.NotPublished:
+        abort(404)
+    return course, module, bank
+
+
+@bp.get("/modules/<slug>/quiz")
+@signed_in
+def overview(slug: str) -> str:
+    course, module, bank = _quiz_or_404(slug)
+    state = quizzes.quiz_state(current_user, course, module)
+    db.session.commit()  # an attempt whose time ran out has just been graded
+    return render_template(
+        "quiz/overview.html",
+        module=module,
+        text=module.text(current_locale()),
+        settings=bank.settings,
+        state=state,
+        Closed=quizzes.Closed,
+    )
+
+
+@bp.post("/modules/<slug>/quiz/start")
+@signed_in
+def start(slug: str) -> Response:
+    course, module, _bank = _quiz_or_404(slug)
+    try:
+        attempt = quizzes.start_attempt(current_user, course, module)
+    except quizzes.QuizClosed:
+        db.session.commit()
+        flash(_("A new attempt cannot be started."), "error")
+        return redirect(url_for("quiz.overview", slug=slug))
+    db.session.commit()
+    return redirect(url_for("quiz.attempt", slug=slug, attempt_id=attempt.id))
+
+
+@bp.get("/modules/<slug>/quiz/attempts/<int:attempt_id>")
+@signed_in
+def attempt(slug: str, attempt_id: int) -> tuple[str, int]:
+    course, module, bank = _quiz_or_404(slug)
+    found = get_own_attempt_or_404(attempt_id, slug, current_user)
+    if quizzes.finish_if_expired(found, course, module):
+        db.session.commit()
+        flash(_("Time ran out. The attempt was graded with the answers saved in time."), "error")
+    return _render_attempt(course, module, bank, found)
+
+
+def _render_attempt(
+    course: Course,
+    module: Module,
+    bank: QuizBank,
+    found: QuizAttempt,
+    error: str | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    locale = current_locale()
+    context = {"module": module, "text": module.text(locale), "settings": bank.settings,
+               "attempt": found, "error": error}  # fmt: skip
+    if found.in_progress:
+        template = "quiz/attempt.html"
+        context["questions"] = form_questions(found, bank, locale)
+    else:
+        template = "quiz/result.html"
+        context["review"] = review_questions(found, bank, locale) if bank.settings.review else []
+        context["state"] = quizzes.quiz_state(current_user, course, module)
+    return render_template(template, **context), status
+
+
+@bp.post("/modules/<slug>/quiz/attempts/<int:attempt_id>")
+@signed_in
+def answer(slug: str, attempt_id: int) -> Response | tuple[Response | str, int]:
+    """Save the answers (button or autosave) or submit them for grading."""
+    course, module, bank = _quiz_or_404(slug)
+    found = get_own_attempt_or_404(attempt_id, slug, current_user)
+    action = request.form.get("action", "save")
+    wants_json = request.headers.get("X-Requested-With") == "fetch"
+    back = url_for("quiz.attempt", slug=slug, attempt_id=found.id)
+    if action not in ("save", "submit"):
+        abort(400)
+    if not found.in_progress:
+        if wants_json:
+            return jsonify(saved=False, submitted=True, url=back), 409
+        flash(_("This attempt was already submitted. Here is its result."))
+        return redirect(back)
+    try:
+        answers = grading.parse_answers(found.layout, request.form.to_dict(flat=False))
+    except grading.InvalidAnswers as invalid:
+        db.session.rollback()
+        message = _invalid_message(invalid)
+        if wants_json:
+            return jsonify(saved=False, error=message), 400
+        return _render_attempt(course, module, bank, found, error=message, status=400)
+    if action == "save":
+        if quizzes.expired(found):
+            quizzes.finish_if_expired(found, course, module)
+            db.session.commit()
+            if wants_json:
+                return jsonify(saved=False, submitted=True, url=back), 409
+            flash(
+                _("Time ran out. The attempt was graded with the answers saved in time."), "error"
+            )
+            return redirect(back)
+        saved = quizzes.save_answers(found, answers)
+        db.session.commit()
+        if wants_json:
+            return jsonify(saved=saved, url=back)
+        flash(_("Your answers are saved. You can come back and finish later."))
+        return redirect(back)
+    recorded = quizzes.submit(found, course, module, answers)
+    db.session.commit()
+    if not recorded:
+        flash(_("This attempt was already submitted. Here is its result."))
+    elif found.timed_out:
+        flash(_("Time ran out. The attempt was graded with the answers saved in time."), "error")
+    return redirect(back)
+
+
+def _invalid_message(invalid: grading.InvalidAnswers) -> str:
+    numbers = [str(number) for number in invalid.questions if number]
+    if numbers:
+        return _(
+            "Some answers could not be read (questions: %(numbers)s). Nothing was saved: "
+            "please check these questions and send your answers again.",
+            numbers=", ".join(numbers),
+        )
+    return _(
+        "The form contained answers to questions that are not in this attempt. Nothing was "
+        "saved: please reload the page and send your answers again."
+    )
