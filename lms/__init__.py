@@ -120,8 +120,9 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from lms.cli import content_group, demo_command, quickstart_command
+    from lms.cli import content_group, demo_command, quickstart_command, quiz_group
 
     app.cli.add_command(content_group)
     app.cli.add_command(demo_command)
     app.cli.add_command(quickstart_command)
+    app.cli.add_command(quiz_group)

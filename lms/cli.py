@@ -61,6 +61,36 @@ def _publish() -> None:
         click.echo(f"  {result.slug}: {result.content_hash[:12]} ({state})")
 
 
+@click.group("quiz")
+def quiz_group() -> None:
+    """Manage quiz attempts."""
+
+
+@quiz_group.command("allow-attempt")
+@click.argument("email")
+@click.argument("module_slug")
+@click.option("--reason", default="", help="Why the extra attempt is allowed (kept on record).")
+@with_appcontext
+def quiz_allow_attempt(email: str, module_slug: str, reason: str) -> None:
+    """Allow one more attempt to EMAIL, who used every attempt at MODULE_SLUG's quiz."""
+    from lms.services import quizzes
+    from lms.services.accounts import find_user_by_email
+
+    user = find_user_by_email(email)
+    course = get_course()
+    module = course.module(module_slug)
+    if user is None:
+        raise click.ClickException(f"no account with the e-mail {email}")
+    if module is None or module_slug not in course.quizzes:
+        raise click.ClickException(f"no module with a quiz called {module_slug}")
+    try:
+        quizzes.allow_extra_attempt(user, course, module, reason=reason)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(f"  {email} may take the {module_slug} quiz once more")
+
+
 @click.command("demo")
 @with_appcontext
 def demo_command() -> None:

@@ -10,7 +10,7 @@ from lms.models.progress import (
     SectionRead,
     TaskCompletion,
 )
-from lms.models.quiz import AttemptState, QuizAttempt
+from lms.models.quiz import AttemptState, ExtraAttempt, QuizAttempt
 from lms.models.users import Role, RoleAssignment, User
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "Centre",
     "ContentVersion",
     "CourseModule",
+    "ExtraAttempt",
     "MemoDownload",
     "ModuleCompletion",
     "QuizAttempt",

@@ -66,3 +66,16 @@ class QuizAttempt(Base):
     @property
     def in_progress(self) -> bool:
         return self.state == AttemptState.IN_PROGRESS
+
+
+class ExtraAttempt(Base):
+    """One more attempt allowed to a person who used all of a quiz's attempts."""
+
+    __tablename__ = "quiz_extra_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    module_id: Mapped[int] = mapped_column(ForeignKey("course_modules.id"))
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reason: Mapped[str] = mapped_column(String(500), default="")

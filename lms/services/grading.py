@@ -31,7 +31,8 @@ Layout = list[dict[str, Any]]
 Answers = dict[str, Any]
 # Form fields that are not answers.
 FORM_FIELDS = frozenset({"csrf_token", "action"})
-FIELD_PATTERN = re.compile(r"^q(?P<question>[1-9]\d{0,2})(?:-(?P<part>[1-9]\d{0,2}))?$")
+FIELD_PATTERN = re.compile(r"q(?P<question>[1-9][0-9]{0,2})(?:-(?P<part>[1-9][0-9]{0,2}))?")
+POSITION_PATTERN = re.compile(r"[1-9][0-9]{0,2}")
 
 
 class InvalidAnswers(ValueError):
@@ -107,7 +108,7 @@ def parse_answers(layout: Layout, form: Mapping[str, list[str]]) -> Answers:
     for name, values in form.items():
         if name in FORM_FIELDS:
             continue
-        match = FIELD_PATTERN.match(name)
+        match = FIELD_PATTERN.fullmatch(name)
         number = int(match["question"]) if match else 0
         if match is None or number > len(layout):
             bad.append(0)
@@ -127,7 +128,7 @@ def _position(value: str, count: int) -> int | None:
     """A 1-based position from a form value; None for a blank; ValueError for anything else."""
     if value == "":
         return None
-    if not value.isdigit() or not 1 <= int(value) <= count:
+    if POSITION_PATTERN.fullmatch(value) is None or int(value) > count:
         raise ValueError(value)
     return int(value)
 

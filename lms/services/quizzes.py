@@ -14,14 +14,14 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lms.config import SUPPORTED_LOCALES
 from lms.content import Course, Module
 from lms.content.quizzes import QuizBank
 from lms.extensions import db
-from lms.models import AttemptState, QuizAttempt, User, utcnow
+from lms.models import AttemptState, ExtraAttempt, QuizAttempt, User, utcnow
 from lms.services import grading, progress
 
 # A submit sent in the last seconds before the deadline may arrive a little after it.
@@ -45,6 +45,7 @@ class QuizClosed(Exception):
 class QuizState:
     bank: QuizBank
     attempts: tuple[QuizAttempt, ...]  # newest first
+    extra: int = 0  # attempts allowed on top of the quiz's own, one by one
 
     @property
     def open_attempt(self) -> QuizAttempt | None:
@@ -56,7 +57,8 @@ class QuizState:
 
     @property
     def allowed(self) -> int | None:
-        return self.bank.settings.attempts
+        limit = self.bank.settings.attempts
+        return None if limit is None else limit + self.extra
 
     @property
     def remaining(self) -> int | None:
@@ -99,7 +101,35 @@ def quiz_state(
     for attempt in attempts:
         if attempt.in_progress:
             finish_if_expired(attempt, course, module, now)
-    return QuizState(bank=bank, attempts=attempts)
+    extra = db.session.scalar(
+        select(func.count(ExtraAttempt.id)).where(
+            ExtraAttempt.user_id == user.id, ExtraAttempt.module_id == record.id
+        )
+    )
+    return QuizState(bank=bank, attempts=attempts, extra=extra or 0)
+
+
+def allow_extra_attempt(
+    user: User, course: Course, module: Module, granted_by: User | None = None, reason: str = ""
+) -> ExtraAttempt:
+    """Let someone who has used every attempt (without passing) try once more.
+
+    Refused (``ValueError``) while they still have attempts, have one open, or have passed,
+    so that an allowance is never given in advance.
+    """
+    state = quiz_state(user, course, module)
+    if state.closed is not Closed.NO_ATTEMPTS_LEFT:
+        raise ValueError(f"{user.email} can still take the {module.slug} quiz or has passed it")
+    record, _version = progress.published_version(module.slug)
+    grant = ExtraAttempt(
+        user_id=user.id,
+        module_id=record.id,
+        granted_by_id=granted_by.id if granted_by else None,
+        reason=reason,
+    )
+    db.session.add(grant)
+    db.session.flush()
+    return grant
 
 
 def start_attempt(

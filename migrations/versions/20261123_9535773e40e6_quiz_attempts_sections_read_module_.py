@@ -1,8 +1,8 @@
-"""Quiz attempts, sections read, module completions and certificates.
+"""Quiz attempts and extra attempts, sections read, module completions and certificates.
 
 Revision ID: 9535773e40e6
 Revises: 1b6703d0e1cb
-Create Date: 2026-11-23 11:07:59.488290
+Create Date: 2026-11-23 11:23:41.252053
 
 """
 from alembic import op
@@ -72,6 +72,21 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_quiz_attempts_user_id'), ['user_id'], unique=False)
         batch_op.create_index('uq_quiz_attempts_one_in_progress', ['user_id', 'module_id'], unique=True, sqlite_where=sa.text("state = 'in_progress'"), postgresql_where=sa.text("state = 'in_progress'"))
 
+    op.create_table('quiz_extra_attempts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('module_id', sa.Integer(), nullable=False),
+    sa.Column('granted_by_id', sa.Integer(), nullable=True),
+    sa.Column('granted_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('reason', sa.String(length=500), nullable=False),
+    sa.ForeignKeyConstraint(['granted_by_id'], ['users.id'], name=op.f('fk_quiz_extra_attempts_granted_by_id_users')),
+    sa.ForeignKeyConstraint(['module_id'], ['course_modules.id'], name=op.f('fk_quiz_extra_attempts_module_id_course_modules')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_quiz_extra_attempts_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_quiz_extra_attempts'))
+    )
+    with op.batch_alter_table('quiz_extra_attempts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_quiz_extra_attempts_user_id'), ['user_id'], unique=False)
+
     op.create_table('section_reads',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -97,6 +112,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_section_reads_user_id'))
 
     op.drop_table('section_reads')
+    with op.batch_alter_table('quiz_extra_attempts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_quiz_extra_attempts_user_id'))
+
+    op.drop_table('quiz_extra_attempts')
     with op.batch_alter_table('quiz_attempts', schema=None) as batch_op:
         batch_op.drop_index('uq_quiz_attempts_one_in_progress', sqlite_where=sa.text("state = 'in_progress'"), postgresql_where=sa.text("state = 'in_progress'"))
         batch_op.drop_index(batch_op.f('ix_quiz_attempts_user_id'))
