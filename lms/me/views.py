@@ -21,7 +21,9 @@ bp = Blueprint("me", __name__)
 def home() -> str:
     course = get_course()
     locale = current_locale()
-    modules = [(module, module.text(locale)) for module in course.modules]
+    done = progress.course_progress(current_user, course)
+    modules = [(module, module.text(locale), done[module.slug]) for module in course.modules]
+    following = next((entry for entry in modules if not entry[2].complete), None)
     teams = []
     if current_user.has_role(Role.MANAGER, Role.HR, Role.ADMIN):
         teams = list(db.session.scalars(visible_teams(current_user).limit(50)))
@@ -30,7 +32,9 @@ def home() -> str:
         organisation = _organisation_counts(
             None if current_user.has_role(Role.ADMIN) else hr_region_id(current_user)
         )
-    return render_template("me/home.html", modules=modules, teams=teams, organisation=organisation)
+    return render_template(
+        "me/home.html", modules=modules, following=following, teams=teams, organisation=organisation
+    )
 
 
 def _organisation_counts(region_id: int | None) -> dict[str, int]:
