@@ -28,12 +28,15 @@ bp = Blueprint("certificates", __name__)
 
 @bp.get("/certificates")
 @public
-def lookup() -> Response | str:
-    """A form to type a code in; a code given redirects to its page."""
-    code = request.args.get("code", "").strip()
-    if code:
-        return redirect(url_for("certificates.verify", code=code))
-    return render_template("certificates/verify.html", certificate=None, code="")
+def lookup() -> Response | str | tuple[str, int]:
+    """A form to type a code in; a code that can be one redirects to its page."""
+    typed = request.args.get("code", "").strip()[:40]
+    if not typed:
+        return render_template("certificates/verify.html", certificate=None, code="")
+    code = certificates.normalise_code(typed)
+    if code is None:
+        return render_template("certificates/verify.html", certificate=None, code=typed), 404
+    return redirect(url_for("certificates.verify", code=certificates.format_code(code)))
 
 
 @bp.get("/certificates/<code>")
