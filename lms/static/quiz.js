@@ -21,7 +21,7 @@
   }
 
   function save() {
-    fetch(form.action, {
+    fetch(form.getAttribute("action"), {  // form.action is the buttons named "action"
       method: "POST",
       body: payload("save"),
       headers: { "X-Requested-With": "fetch" },
