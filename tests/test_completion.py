@@ -1,6 +1,7 @@
 """Progress to completion: sections read, modules complete, the course certificate, its public
 check and PDF, and the pages that show a person their own progress."""
 
+import threading
 from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
@@ -8,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from babel.dates import format_date, format_datetime
 from markupsafe import escape
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from lms.content import get_course
 from lms.extensions import db
@@ -752,3 +753,104 @@ def test_the_outline_does_not_say_all_tasks_done_while_the_goal_is_open(client, 
     )  # fmt: skip
     assert "Tasks done: 3 of 4" in card
     assert "All tasks done" not in card
+
+
+# 8. Two steps finishing at the same moment (PostgreSQL) -----------------------------------
+
+
+def run_in_two_transactions(app, first, second) -> list[str]:
+    """Run ``first`` and hold its transaction open until ``second`` has started and is waiting
+    for a lock; then commit both. Without the person lock, each would miss the other's step."""
+    first_done, errors = threading.Event(), []
+    release = threading.Event()
+
+    def run(step, done: threading.Event | None, wait_for: threading.Event | None) -> None:
+        with app.app_context():
+            try:
+                step()
+                if done is not None:
+                    done.set()
+                if wait_for is not None:
+                    assert wait_for.wait(timeout=30)
+                db.session.commit()
+            except Exception as error:  # noqa: BLE001 - reported to the test below
+                errors.append(repr(error))
+                db.session.rollback()
+            finally:
+                db.session.remove()
+
+    one = threading.Thread(target=run, args=(first, first_done, release))
+    two = threading.Thread(target=run, args=(second, None, None))
+    one.start()
+    assert first_done.wait(timeout=30)
+    two.start()
+    waiting = text("SELECT count(*) FROM pg_locks WHERE NOT granted")
+    for _ in range(600):  # until the second transaction waits for the first (at most ~30 s)
+        if db.session.scalar(waiting):
+            break
+        db.session.commit()
+        threading.Event().wait(0.05)
+    release.set()
+    one.join()
+    two.join()
+    return errors
+
+
+@pytest.fixture
+def postgresql_only(app):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writes; the race needs PostgreSQL's READ COMMITTED")
+
+
+def test_the_last_two_steps_at_once_still_complete_the_module(
+    app, make, published, postgresql_only
+):
+    person = make.user()
+    course, module = get_course(), module_of(FIRST)
+    read_sections(person, FIRST, skip=1)
+    download_memo(person, FIRST)
+    attempt = quizzes.start_attempt(person, course, module)
+    db.session.commit()
+    person_id, attempt_id = person.id, attempt.id
+    last_section = progress.section_ids(course, module)[-1]
+
+    def pass_quiz() -> None:
+        found = db.session.get(QuizAttempt, attempt_id)
+        assert quizzes.submit(found, course, module, right_answers(found.layout))
+
+    def read_last() -> None:
+        user = db.session.get(User, person_id)
+        progress.mark_section_read(user, course, module, last_section)
+
+    assert run_in_two_transactions(app, pass_quiz, read_last) == []
+    assert done_tasks(person, FIRST) == {"read", "download-memo", "quiz"}
+    assert completion_of(person, FIRST) is not None
+
+
+def test_the_last_two_modules_at_once_still_issue_the_certificate(
+    app, make, published, postgresql_only
+):
+    person = make.user()
+    course = get_course()
+    slugs = [module.slug for module in course.modules]
+    for slug in slugs[:-2]:
+        complete_module(person, slug, commit=False)
+    for slug in slugs[-2:]:
+        read_sections(person, slug, skip=1)
+        download_memo(person, slug)
+        take_quiz(person, slug)
+    db.session.commit()
+    person_id = person.id
+
+    def read_last_of(slug: str):  # noqa: ANN202
+        def step() -> None:
+            user, module = db.session.get(User, person_id), module_of(slug)
+            progress.mark_section_read(
+                user, course, module, progress.section_ids(course, module)[-1]
+            )
+
+        return step
+
+    assert run_in_two_transactions(app, read_last_of(slugs[-2]), read_last_of(slugs[-1])) == []
+    assert len(completions(person)) == len(slugs)
+    assert certificate_count() == 1

@@ -330,6 +330,15 @@ def test_no_answers_score_zero_and_fail() -> None:
     assert (result.score, result.passed) == (0, False)
 
 
+def test_excluded_questions_count_neither_way() -> None:
+    """Questions no longer in the bank score nothing and leave the total: 3 of 3 is 100 %."""
+    layout = singles(4)
+    result = grade(layout, {"s1": "a", "s2": "a", "s3": "a", "s0": "a"}, 75, excluded={"s0"})
+    assert result.points == (Fraction(0), Fraction(1), Fraction(1), Fraction(1))
+    assert (result.score, result.passed) == (100, True)
+    assert grade(layout, {}, 0, excluded={"s0", "s1", "s2", "s3"}).passed is False
+
+
 def test_answers_to_questions_outside_the_layout_are_ignored() -> None:
     """Only the drawn questions count."""
     result = grade([SINGLE], {"one": "a", "other": "a"}, pass_mark=75)

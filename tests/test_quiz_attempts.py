@@ -827,3 +827,57 @@ def test_the_quiz_of_an_unknown_module_is_not_found(client, learner):
     assert response.status_code == 404
     attempt_id = start(client)
     assert client.get(attempt_url(attempt_id, "no-such-module")).status_code == 404
+
+
+# --- 12. The bank changing during an attempt ---------------------------------------------------
+
+
+def test_the_pass_mark_is_the_one_the_attempt_began_with(client, learner, monkeypatch):
+    """Raising the pass mark while someone answers does not fail them retroactively."""
+    attempt_id = start(client)
+    layout = load(attempt_id).layout
+    banks = get_course().quizzes
+    bank = banks[SLUG]
+    monkeypatch.setitem(banks, SLUG, replace(bank, settings=replace(bank.settings, pass_mark=100)))
+    # Six of eight right: 75 %, the mark the attempt began with.
+    form = {**wrong_answers(layout), **fields_of(right_answers(layout), set(range(1, 7)))}
+
+    page = send(client, attempt_id, form, follow_redirects=True).get_data(as_text=True)
+
+    assert load(attempt_id).score == 75
+    assert load(attempt_id).passed is True
+    assert load(attempt_id).pass_mark == bank.settings.pass_mark
+    assert f"{bank.settings.pass_mark}%" in page
+
+
+def test_a_question_taken_out_of_the_bank_does_not_count(client, learner, monkeypatch):
+    """A question removed from the bank mid-attempt cannot be answered, so it is not scored."""
+    attempt_id = start(client)
+    layout = load(attempt_id).layout
+    banks = get_course().quizzes
+    bank = banks[SLUG]
+    removed = layout[0]["id"]
+    kept = tuple(question for question in bank.questions if question.id != removed)
+    monkeypatch.setitem(banks, SLUG, replace(bank, questions=kept))
+    page = client.get(attempt_url(attempt_id)).get_data(as_text=True)
+    assert page.count("<fieldset") == 8
+
+    send(client, attempt_id, fields_of(right_answers(layout), set(range(2, 9))))
+
+    assert load(attempt_id).score == 100
+    assert load(attempt_id).passed is True
+
+
+def test_a_save_after_another_tab_submitted_says_so(client, learner):
+    """A save that arrives after the submit is not reported as saved."""
+    attempt_id = start(client)
+    attempt = load(attempt_id)
+    course = get_course()
+    module = course.module(SLUG)
+    quizzes.submit(attempt, course, module, {})
+    db.session.commit()
+
+    assert quizzes.save_answers(attempt, {"x": "a"}) is False
+    response = send(client, attempt_id, {}, action="save", headers=FETCH)
+    assert response.status_code == 409
+    assert response.get_json()["submitted"] is True

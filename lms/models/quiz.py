@@ -50,6 +50,7 @@ class QuizAttempt(Base):
     number: Mapped[int]
     state: Mapped[str] = mapped_column(String(16), default=AttemptState.IN_PROGRESS)
     layout: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    pass_mark: Mapped[int]  # as it was when the attempt began
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     deadline: Mapped[datetime | None]

@@ -37,7 +37,8 @@ def _quiz_or_404(slug: str) -> tuple[Course, Module, QuizBank]:
 def overview(slug: str) -> str:
     course, module, bank = _quiz_or_404(slug)
     state = quizzes.quiz_state(current_user, course, module)
-    db.session.commit()  # an attempt whose time ran out has just been graded
+    if state.graded_now:  # an attempt whose time ran out has just been graded
+        db.session.commit()
     return render_template(
         "quiz/overview.html",
         module=module,
@@ -80,17 +81,21 @@ def _render_attempt(
     found: QuizAttempt,
     error: str | None = None,
     status: int = 200,
+    invalid: frozenset[int] = frozenset(),
 ) -> tuple[str, int]:
     locale = current_locale()
     context = {"module": module, "text": module.text(locale), "settings": bank.settings,
-               "attempt": found, "error": error}  # fmt: skip
+               "attempt": found, "error": error, "invalid": invalid}  # fmt: skip
+    state = quizzes.quiz_state(current_user, course, module)
+    if state.graded_now:
+        db.session.commit()
+    context["state"], context["allowed"] = state, state.allowed
     if found.in_progress:
         template = "quiz/attempt.html"
         context["questions"] = form_questions(found, bank, locale)
     else:
         template = "quiz/result.html"
         context["review"] = review_questions(found, bank, locale) if bank.settings.review else []
-        context["state"] = quizzes.quiz_state(current_user, course, module)
     return render_template(template, **context), status
 
 
@@ -117,7 +122,10 @@ def answer(slug: str, attempt_id: int) -> Response | tuple[Response | str, int]:
         message = _invalid_message(invalid)
         if wants_json:
             return jsonify(saved=False, error=message), 400
-        return _render_attempt(course, module, bank, found, error=message, status=400)
+        return _render_attempt(
+            course, module, bank, found, error=message, status=400,
+            invalid=frozenset(invalid.questions),
+        )  # fmt: skip
     if action == "save":
         if quizzes.expired(found):
             quizzes.finish_if_expired(found, course, module)
@@ -130,8 +138,13 @@ def answer(slug: str, attempt_id: int) -> Response | tuple[Response | str, int]:
             return redirect(back)
         saved = quizzes.save_answers(found, answers)
         db.session.commit()
+        if not saved:  # submitted from another tab a moment ago
+            if wants_json:
+                return jsonify(saved=False, submitted=True, url=back), 409
+            flash(_("This attempt was already submitted. Here is its result."))
+            return redirect(back)
         if wants_json:
-            return jsonify(saved=saved, url=back)
+            return jsonify(saved=True, url=back)
         flash(_("Your answers are saved. You can come back and finish later."))
         return redirect(back)
     recorded = quizzes.submit(found, course, module, answers)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -215,8 +215,19 @@ def question_points(entry: Mapping[str, Any], answer: Any) -> Fraction:
     raise ValueError(f"unknown question type {kind!r}")
 
 
-def grade(layout: Layout, answers: Mapping[str, Any], pass_mark: int) -> Grade:
-    points = tuple(question_points(entry, answers.get(entry["id"])) for entry in layout)
+def grade(
+    layout: Layout,
+    answers: Mapping[str, Any],
+    pass_mark: int,
+    excluded: Collection[str] = frozenset(),
+) -> Grade:
+    """Points per question and the score in percent; ``excluded`` questions (no longer in the
+    bank) score nothing and do not count towards the total either."""
+    points = tuple(
+        Fraction(0) if entry["id"] in excluded else question_points(entry, answers.get(entry["id"]))
+        for entry in layout
+    )
+    counted = sum(1 for entry in layout if entry["id"] not in excluded)
     total = sum(points, Fraction(0))
-    score = int(total * 100 / len(layout)) if layout else 0
-    return Grade(points=points, score=score, passed=score >= pass_mark)
+    score = int(total * 100 / counted) if counted else 0
+    return Grade(points=points, score=score, passed=counted > 0 and score >= pass_mark)

@@ -159,13 +159,20 @@ def required_tasks(module: Module) -> frozenset[str]:
 
 def refresh_completion(user: User, course: Course, module: Module) -> ModuleCompletion | None:
     """Record the module as complete once every required step is done (once, never changed),
-    and issue the course certificate when it was the last module."""
+    and issue the course certificate when it was the last module.
+
+    Two requests finishing two different steps at once must not both decide "not yet": the
+    person's row is locked first (PostgreSQL; SQLite serialises writes anyway), so the second
+    check waits for the first to commit and then sees both steps.
+    """
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
     record, version = published_version(module.slug)
     owned_completion = select(ModuleCompletion).where(
         ModuleCompletion.user_id == user.id, ModuleCompletion.module_id == record.id
     )
     existing = db.session.scalar(owned_completion)
     if existing is not None:
+        certificates.issue_if_course_complete(user, course)  # heals a certificate missed before
         return existing
     done = set(
         db.session.scalars(

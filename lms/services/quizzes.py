@@ -46,6 +46,7 @@ class QuizState:
     bank: QuizBank
     attempts: tuple[QuizAttempt, ...]  # newest first
     extra: int = 0  # attempts allowed on top of the quiz's own, one by one
+    graded_now: bool = False  # an attempt past its time limit was graded while loading
 
     @property
     def open_attempt(self) -> QuizAttempt | None:
@@ -67,11 +68,6 @@ class QuizState:
     @property
     def passed_attempt(self) -> QuizAttempt | None:
         return next((attempt for attempt in self.attempts if attempt.passed), None)
-
-    @property
-    def best(self) -> QuizAttempt | None:
-        graded = [attempt for attempt in self.attempts if attempt.score is not None]
-        return max(graded, key=lambda attempt: attempt.score or 0, default=None)
 
     @property
     def closed(self) -> Closed | None:
@@ -98,15 +94,16 @@ def quiz_state(
             .order_by(QuizAttempt.number.desc())
         )
     )
+    graded_now = False
     for attempt in attempts:
         if attempt.in_progress:
-            finish_if_expired(attempt, course, module, now)
+            graded_now = finish_if_expired(attempt, course, module, now) or graded_now
     extra = db.session.scalar(
         select(func.count(ExtraAttempt.id)).where(
             ExtraAttempt.user_id == user.id, ExtraAttempt.module_id == record.id
         )
     )
-    return QuizState(bank=bank, attempts=attempts, extra=extra or 0)
+    return QuizState(bank=bank, attempts=attempts, extra=extra or 0, graded_now=graded_now)
 
 
 def allow_extra_attempt(
@@ -150,6 +147,7 @@ def start_attempt(
         content_version_id=version.id,
         number=state.used + 1,
         layout=grading.draw(state.bank, rng),
+        pass_mark=state.bank.settings.pass_mark,
         answers={},
         started_at=started,
         deadline=started + timedelta(minutes=limit) if limit else None,
@@ -186,7 +184,7 @@ def submit(
     attempt: QuizAttempt,
     course: Course,
     module: Module,
-    answers: dict[str, Any] | None,
+    answers: dict[str, Any],
     now: datetime | None = None,
 ) -> bool:
     """Grade and record the attempt; True if this call recorded it, False if it was already.
@@ -195,7 +193,7 @@ def submit(
     """
     now = now or utcnow()
     timed_out = expired(attempt, now)
-    if timed_out or answers is None:
+    if timed_out:
         answers = dict(attempt.answers)
     return _record(attempt, course, module, answers, now, timed_out=timed_out)
 
@@ -220,7 +218,10 @@ def _record(
     timed_out: bool,
 ) -> bool:
     bank = course.quizzes[module.slug]
-    result = grading.grade(attempt.layout, answers, bank.settings.pass_mark)
+    # A question taken out of the bank since the attempt began could not be answered: it
+    # does not count either way.
+    removed = {entry["id"] for entry in attempt.layout if bank.question(entry["id"]) is None}
+    result = grading.grade(attempt.layout, answers, attempt.pass_mark, excluded=removed)
     changed = db.session.execute(
         update(QuizAttempt)
         .where(QuizAttempt.id == attempt.id, QuizAttempt.state == AttemptState.IN_PROGRESS)

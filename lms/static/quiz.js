@@ -72,12 +72,23 @@
     }
   });
 
+  var error = document.getElementById("quiz-error");
+  if (error) { error.focus(); }
+
   var timerBox = document.querySelector(".quiz-timer");
   if (timerBox && timerBox.dataset.deadline) {
     var deadline = new Date(timerBox.dataset.deadline).getTime();
     var left = timerBox.querySelector(".quiz-timer-left");
+    var announce = timerBox.querySelector(".quiz-timer-alert");
+    var announced = {};
     var tick = function () {
       var seconds = Math.max(0, Math.round((deadline - Date.now()) / 1000));
+      [5, 1].forEach(function (minutes) {  // spoken once each by screen readers
+        if (seconds <= minutes * 60 && seconds > 0 && !announced[minutes]) {
+          announced[minutes] = true;
+          announce.textContent = announce.dataset.minutesLeft.replace("{minutes}", Math.ceil(seconds / 60));
+        }
+      });
       var text = Math.floor(seconds / 60) + ":" + String(seconds % 60).padStart(2, "0");
       left.textContent = form.dataset.timeLeft.replace("{time}", text);
       if (seconds === 0 && !submitting) {

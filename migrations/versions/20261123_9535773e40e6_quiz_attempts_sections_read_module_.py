@@ -2,7 +2,7 @@
 
 Revision ID: 9535773e40e6
 Revises: 1b6703d0e1cb
-Create Date: 2026-11-23 11:23:41.252053
+Create Date: 2026-11-23 11:45:22.360145
 
 """
 from alembic import op
@@ -54,6 +54,7 @@ def upgrade():
     sa.Column('number', sa.Integer(), nullable=False),
     sa.Column('state', sa.String(length=16), nullable=False),
     sa.Column('layout', sa.JSON(), nullable=False),
+    sa.Column('pass_mark', sa.Integer(), nullable=False),
     sa.Column('answers', sa.JSON(), nullable=False),
     sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('deadline', sa.DateTime(timezone=True), nullable=True),
