@@ -16,8 +16,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import delete, text, update
 
 from lms import create_app
+from lms.content import get_course
 from lms.extensions import db
 from lms.models import Base, Centre, CourseModule, Region, Role, Team, User
+from lms.services.publishing import publish_course
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple"
@@ -95,6 +97,13 @@ def _empty_every_table() -> None:
     db.session.execute(update(CourseModule).values(current_version_id=None))
     for table in reversed(tables):
         db.session.execute(delete(table))
+
+
+@pytest.fixture
+def published(app: Flask) -> None:
+    """The course on disk published as the current content version of each module."""
+    publish_course(get_course())
+    db.session.commit()
 
 
 @pytest.fixture

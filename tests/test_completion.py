@@ -24,7 +24,6 @@ from lms.models import (
     utcnow,
 )
 from lms.services import certificates, progress, quizzes
-from lms.services.publishing import publish_course
 from tests.conftest import csrf_token
 from tests.test_course import pdf_text
 
@@ -224,12 +223,6 @@ def pdf_cache(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
 def app_config(app_config, pdf_cache):
     """One memo PDF cache for the whole module: each memo is rendered once."""
     return {**app_config, "PDF_CACHE_DIR": str(pdf_cache)}
-
-
-@pytest.fixture
-def published(app):
-    publish_course(get_course())
-    db.session.commit()
 
 
 @pytest.fixture

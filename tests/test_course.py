@@ -27,12 +27,6 @@ CYRILLIC = re.compile(r"[А-Яа-яЁё]{4,}")
 
 
 @pytest.fixture
-def published(app):
-    publish_course(get_course())
-    db.session.commit()
-
-
-@pytest.fixture
 def reader(auth, make, published):
     def sign_in(email: str = "reader@example.test", locale: str = "ru"):
         person = make.user(email, locale=locale)

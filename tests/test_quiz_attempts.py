@@ -25,7 +25,6 @@ from lms.content.quizzes import QUESTION_TYPES
 from lms.extensions import db
 from lms.models import AttemptState, QuizAttempt, Role, TaskCompletion, utcnow
 from lms.services import grading, quizzes
-from lms.services.publishing import publish_course
 from tests.conftest import Auth, csrf_token
 
 SLUG = "client-centricity"
@@ -274,12 +273,6 @@ def stored(layout: Layout, form: Form) -> dict[str, Any]:
 
 
 # --- Fixtures ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def published(app):
-    publish_course(get_course())
-    db.session.commit()
 
 
 @pytest.fixture

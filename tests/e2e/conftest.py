@@ -19,6 +19,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from lms import create_app
 from lms.extensions import db
+from lms.services.accounts import find_user_by_email
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
@@ -187,3 +188,26 @@ def save_screenshot() -> Callable[[Page, str], Path]:
         return path
 
     return save
+
+
+@pytest.fixture
+def restore_locale(live_app: Flask) -> Iterator[Callable[[str], None]]:
+    """``restore_locale(email)``: put back that person's saved language after the test,
+    so that the demo accounts are the same for every test whatever the order or outcome."""
+    saved: dict[str, str | None] = {}
+
+    def remember(email: str) -> None:
+        with live_app.app_context():
+            user = find_user_by_email(email)
+            assert user is not None, f"no demo account {email}"
+            saved[email] = user.locale
+            db.session.remove()
+
+    yield remember
+    with live_app.app_context():
+        for email, locale in saved.items():
+            user = find_user_by_email(email)
+            assert user is not None
+            user.locale = locale
+        db.session.commit()
+        db.session.remove()

@@ -5,18 +5,13 @@ the public certificate check."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import pytest
 import yaml
-from flask import Flask
-
-from lms.extensions import db
-from lms.services.accounts import find_user_by_email
 
 try:
     from playwright.sync_api import expect
@@ -188,29 +183,6 @@ def start_the_quiz(page: Page) -> str:
     expect(page).to_have_url(ATTEMPT_URL)
     expect(page.locator("fieldset")).to_have_count(load_bank()["settings"]["draw"])
     return path_of(page)
-
-
-@pytest.fixture
-def restore_locale(live_app: Flask) -> Iterator[Callable[[str], None]]:
-    """``restore_locale(email)``: put back that person's saved language after the test,
-    so that the demo accounts are the same for every test whatever the order or outcome."""
-    saved: dict[str, str | None] = {}
-
-    def remember(email: str) -> None:
-        with live_app.app_context():
-            user = find_user_by_email(email)
-            assert user is not None, f"no demo account {email}"
-            saved[email] = user.locale
-            db.session.remove()
-
-    yield remember
-    with live_app.app_context():
-        for email, locale in saved.items():
-            user = find_user_by_email(email)
-            assert user is not None
-            user.locale = locale
-        db.session.commit()
-        db.session.remove()
 
 
 # --- the journey -------------------------------------------------------------------------

@@ -4,17 +4,12 @@ contents, keyboard access, the interface language, a phone-width screen and a wr
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 import yaml
-from flask import Flask
-
-from lms.extensions import db
-from lms.services.accounts import find_user_by_email
 
 try:
     from playwright.sync_api import expect
@@ -56,29 +51,6 @@ def sign_in_to_module(page: Page, email: str) -> None:
     expect(page).to_have_url(re.compile(r"/login\?"))
     log_in(page, email)
     expect(page).to_have_url(re.compile(re.escape(MODULE_PATH) + "$"))
-
-
-@pytest.fixture
-def restore_locale(live_app: Flask) -> Iterator[Callable[[str], None]]:
-    """``restore_locale(email)``: put back that person's saved language after the test,
-    so that the demo accounts are the same for every test whatever the order or outcome."""
-    saved: dict[str, str | None] = {}
-
-    def remember(email: str) -> None:
-        with live_app.app_context():
-            user = find_user_by_email(email)
-            assert user is not None, f"no demo account {email}"
-            saved[email] = user.locale
-            db.session.remove()
-
-    yield remember
-    with live_app.app_context():
-        for email, locale in saved.items():
-            user = find_user_by_email(email)
-            assert user is not None
-            user.locale = locale
-        db.session.commit()
-        db.session.remove()
 
 
 def test_employee_reads_the_module_in_russian(page: Page, save_screenshot: Screenshot) -> None:
