@@ -29,6 +29,7 @@ EXPECTED: dict[str, tuple[str, dict[str, int]]] = {
     "learn.memo": ("/modules/client-centricity/memos/client-groups", SIGNED_IN_OK),
     "learn.memo_download": ("/modules/client-centricity/memos/client-groups.pdf", SIGNED_IN_OK),
     "learn.competencies": ("/competencies", SIGNED_IN_OK),
+    "me.competencies": ("/me/competencies", SIGNED_IN_OK),
     "quiz.overview": ("/modules/client-centricity/quiz", SIGNED_IN_OK),
     # Someone's own attempt; to anyone else it does not exist.
     "quiz.attempt": (
@@ -55,7 +56,8 @@ EXPECTED: dict[str, tuple[str, dict[str, int]]] = {
     ),  # fmt: skip
 }
 # POST-only endpoints: checked for CSRF and method elsewhere (test_auth.py).
-POST_ONLY = {"auth.logout", "auth.set_locale", "learn.mark_read", "quiz.start", "quiz.answer"}
+POST_ONLY = {"auth.logout", "auth.set_locale", "learn.mark_read", "quiz.start", "quiz.answer",
+             "me.self_assess"}  # fmt: skip
 
 
 @pytest.fixture

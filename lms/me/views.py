@@ -2,16 +2,20 @@
 
 from typing import Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import Select, func, select
+from werkzeug.wrappers import Response
 
 from lms.content import get_course
 from lms.extensions import db
 from lms.i18n import current_locale
-from lms.models import Centre, Region, Role, Team, User
+from lms.me.forms import SelfAssessmentForm
+from lms.models import Centre, EvidenceKind, Region, Role, Team, User
 from lms.permissions import hr_region_id, signed_in, visible_teams
 from lms.services import certificates, progress
+from lms.services import competencies as competency_service
 
 bp = Blueprint("me", __name__)
 
@@ -70,4 +74,57 @@ def learning() -> str:
         complete=complete,
         certificate=certificates.certificate_of(current_user),
         format_code=certificates.format_code,
+    )
+
+
+@bp.get("/me/competencies")
+@signed_in
+def competencies() -> str:
+    return _render_competencies()
+
+
+@bp.post("/me/competencies/<competency_id>/self-assessment")
+@signed_in
+def self_assess(competency_id: str) -> Response | tuple[str, int]:
+    """The person's own view of their level in one competency, with what shows it."""
+    course = get_course()
+    if competency_id not in course.competencies:
+        abort(404)
+    form = SelfAssessmentForm().offer_levels(course.framework.levels, current_locale())
+    if not form.validate_on_submit():
+        return _render_competencies(invalid=(competency_id, form)), 400
+    competency_service.record_evidence(
+        current_user,
+        competency_id,
+        EvidenceKind.SELF,
+        form.level.data,
+        comment=form.comment.data or "",
+        recorded_by=current_user,
+    )
+    db.session.commit()
+    flash(_("Your self-assessment is saved."))
+    return redirect(url_for("me.competencies", _anchor=competency_id))
+
+
+def _render_competencies(invalid: tuple[str, SelfAssessmentForm] | None = None) -> str:
+    course = get_course()
+    locale = current_locale()
+    statuses = competency_service.competency_statuses(current_user, course)
+    forms = {}
+    for status in statuses:
+        if invalid is not None and invalid[0] == status.competency.id:
+            forms[status.competency.id] = invalid[1]
+            continue
+        own = status.self_assessment
+        form = SelfAssessmentForm(formdata=None, level=own.level if own else (status.level or 1))
+        forms[status.competency.id] = form.offer_levels(course.framework.levels, locale)
+    return render_template(
+        "me/competencies.html",
+        statuses=statuses,
+        forms=forms,
+        levels=course.framework.levels,
+        locale=locale,
+        building={c: course.modules_building(c) for c in course.competencies},
+        modules={module.slug: module for module in course.modules},
+        self_cap=competency_service.SELF_ASSESSMENT_CAP,
     )

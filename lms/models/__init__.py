@@ -1,6 +1,7 @@
 """All models, imported here so that metadata and Alembic see every table."""
 
 from lms.models.base import Base, utcnow
+from lms.models.competencies import CompetencyEvidence, CompetencyLevel, EvidenceKind
 from lms.models.content import ContentVersion, CourseModule
 from lms.models.org import Centre, Region, Team, team_managers
 from lms.models.progress import (
@@ -18,8 +19,11 @@ __all__ = [
     "Base",
     "Certificate",
     "Centre",
+    "CompetencyEvidence",
+    "CompetencyLevel",
     "ContentVersion",
     "CourseModule",
+    "EvidenceKind",
     "ExtraAttempt",
     "MemoDownload",
     "ModuleCompletion",

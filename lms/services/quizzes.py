@@ -22,7 +22,7 @@ from lms.content import Course, Module
 from lms.content.quizzes import QuizBank
 from lms.extensions import db
 from lms.models import AttemptState, ExtraAttempt, QuizAttempt, User, utcnow
-from lms.services import grading, progress
+from lms.services import competencies, grading, progress
 
 # A submit sent in the last seconds before the deadline may arrive a little after it.
 GRACE = timedelta(seconds=30)
@@ -251,4 +251,5 @@ def _complete_quiz_task(attempt: QuizAttempt, course: Course, module: Module) ->
         if task.kind == "quiz":
             progress.complete_task(user, record, version, task.id)
     db.session.flush()
+    competencies.record_quiz_passed(user, module)
     progress.refresh_completion(user, course, module)
