@@ -85,11 +85,17 @@ def record_evidence(
         source=source,
         recorded_by_id=recorded_by.id if recorded_by else None,
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(evidence)
-    except IntegrityError:
-        return None  # this quiz was counted already
+    if kind == EvidenceKind.QUIZ:
+        # Guarded by a unique index; it follows the attempt's own UPDATE in the same
+        # transaction, so on SQLite too the savepoint is not the transaction's first write.
+        try:
+            with db.session.begin_nested():
+                db.session.add(evidence)
+        except IntegrityError:
+            return None  # this quiz was counted already
+    else:
+        db.session.add(evidence)
+        db.session.flush()
     _update_level(user, competency_id, evidence)
     return evidence
 
