@@ -188,3 +188,22 @@ def test_without_pango_the_pdf_is_503_and_nothing_is_recorded(client, reader, mo
     assert client.get("/modules/client-centricity/memos/client-groups.pdf").status_code == 503
     assert db.session.scalar(select(func.count(MemoDownload.id))) == 0
     assert client.get("/modules/client-centricity/memos/client-groups").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "current"),
+    [
+        ("/modules", "/modules"),
+        ("/modules/client-centricity/quiz", "/modules"),
+        ("/competencies", "/me/competencies"),
+        ("/me/competencies", "/me/competencies"),
+        ("/me", "/me"),
+    ],
+)
+def test_the_main_menu_leads_everywhere_and_marks_where_you_are(client, reader, path, current):
+    reader()
+    page = client.get(path).get_data(as_text=True)
+    menu = page.split('class="container main-nav"', 1)[1].split("</ul>", 1)[0]
+    links = re.findall(r'<a href="([^"]+)"', menu)
+    assert links == ["/", "/modules", "/me/competencies", "/me"]
+    assert re.findall(r'<a href="([^"]+)" aria-current="page"', menu) == [current]
