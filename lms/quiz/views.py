@@ -70,7 +70,7 @@ def attempt(slug: str, attempt_id: int) -> tuple[str, int]:
     found = get_own_attempt_or_404(attempt_id, slug, current_user)
     if quizzes.finish_if_expired(found, course, module):
         db.session.commit()
-        flash(_("Time ran out. The attempt was graded with the answers saved in time."), "error")
+        _flash_time_ran_out()
     return _render_attempt(course, module, bank, found)
 
 
@@ -111,10 +111,7 @@ def answer(slug: str, attempt_id: int) -> Response | tuple[Response | str, int]:
     if action not in ("save", "submit"):
         abort(400)
     if not found.in_progress:
-        if wants_json:
-            return jsonify(saved=False, submitted=True, url=back), 409
-        flash(_("This attempt was already submitted. Here is its result."))
-        return redirect(back)
+        return _already_graded(back, wants_json)
     try:
         answers = grading.parse_answers(found.layout, request.form.to_dict(flat=False))
     except grading.InvalidAnswers as invalid:
@@ -127,22 +124,13 @@ def answer(slug: str, attempt_id: int) -> Response | tuple[Response | str, int]:
             invalid=frozenset(invalid.questions),
         )  # fmt: skip
     if action == "save":
-        if quizzes.expired(found):
-            quizzes.finish_if_expired(found, course, module)
+        if quizzes.finish_if_expired(found, course, module):
             db.session.commit()
-            if wants_json:
-                return jsonify(saved=False, submitted=True, url=back), 409
-            flash(
-                _("Time ran out. The attempt was graded with the answers saved in time."), "error"
-            )
-            return redirect(back)
+            return _already_graded(back, wants_json, timed_out=True)
         saved = quizzes.save_answers(found, answers)
         db.session.commit()
         if not saved:  # submitted from another tab a moment ago
-            if wants_json:
-                return jsonify(saved=False, submitted=True, url=back), 409
-            flash(_("This attempt was already submitted. Here is its result."))
-            return redirect(back)
+            return _already_graded(back, wants_json)
         if wants_json:
             return jsonify(saved=True, url=back)
         flash(_("Your answers are saved. You can come back and finish later."))
@@ -150,10 +138,27 @@ def answer(slug: str, attempt_id: int) -> Response | tuple[Response | str, int]:
     recorded = quizzes.submit(found, course, module, answers)
     db.session.commit()
     if not recorded:
-        flash(_("This attempt was already submitted. Here is its result."))
-    elif found.timed_out:
-        flash(_("Time ran out. The attempt was graded with the answers saved in time."), "error")
+        return _already_graded(back, wants_json=False)
+    if found.timed_out:
+        _flash_time_ran_out()
     return redirect(back)
+
+
+def _already_graded(
+    back: str, wants_json: bool, timed_out: bool = False
+) -> Response | tuple[Response, int]:
+    """The attempt is graded (by another tab, or the clock): say so and show its result."""
+    if wants_json:
+        return jsonify(saved=False, submitted=True, url=back), 409
+    if timed_out:
+        _flash_time_ran_out()
+    else:
+        flash(_("This attempt was already submitted. Here is its result."))
+    return redirect(back)
+
+
+def _flash_time_ran_out() -> None:
+    flash(_("Time ran out. The attempt was graded with the answers saved in time."), "error")
 
 
 def _invalid_message(invalid: grading.InvalidAnswers) -> str:
