@@ -17,7 +17,7 @@ from flask_login import current_user
 from sqlalchemy import ColumnElement, Select, false, or_, select
 
 from lms.extensions import db, login_manager
-from lms.models import Centre, CourseModule, QuizAttempt, Role, Team, User
+from lms.models import Centre, CourseModule, Goal, QuizAttempt, Role, Team, User
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -143,3 +143,56 @@ def get_own_attempt_or_404(attempt_id: int, slug: str, for_user: User) -> QuizAt
     if attempt is None:
         abort(404)
     return attempt
+
+
+def manages(viewer: User, person: User) -> bool:
+    """Whether ``viewer`` manages the team ``person`` belongs to (never themselves)."""
+    if viewer.id == person.id or person.team_id is None or not viewer.has_role(Role.MANAGER):
+        return False
+    return any(team.id == person.team_id for team in viewer.managed_teams)
+
+
+def can_view_person(viewer: User, person: User) -> bool:
+    """A person's page (competencies, goals, reviews): themselves, their managers, HR within
+    the region, admins."""
+    if viewer.id == person.id or viewer.has_role(Role.ADMIN) or manages(viewer, person):
+        return True
+    if viewer.has_role(Role.HR):
+        region_id = hr_region_id(viewer)
+        if region_id is None:
+            return True
+        return person.team is not None and person.team.centre.region_id == region_id
+    return False
+
+
+def get_person_or_404(user_id: int, for_user: User) -> User:
+    """The person, if they exist (404) and ``for_user`` may see their page (403)."""
+    person = db.session.get(User, user_id)
+    if person is None:
+        abort(404)
+    if not can_view_person(for_user, person):
+        abort(403)
+    return person
+
+
+def get_goal_or_404(goal_id: int, for_user: User) -> Goal:
+    """A goal whose owner ``for_user`` may see; anyone else's goal is a 404, like an attempt."""
+    goal = db.session.get(Goal, goal_id)
+    if goal is None or not can_view_person(for_user, goal.user):
+        abort(404)
+    return goal
+
+
+def can_view_wall(viewer: User, team: Team) -> bool:
+    """A team's wall of recognition: its members, and whoever may see the team."""
+    return viewer.team_id == team.id or can_view_team(viewer, team)
+
+
+def can_set_org_goal(user: User, region_id: int) -> bool:
+    """Organisational goals: HR for their region (or everywhere) and admins."""
+    if user.has_role(Role.ADMIN):
+        return True
+    if not user.has_role(Role.HR):
+        return False
+    scope = hr_region_id(user)
+    return scope is None or scope == region_id

@@ -3,6 +3,8 @@
 from lms.models.base import Base, utcnow
 from lms.models.competencies import CompetencyEvidence, CompetencyLevel, EvidenceKind
 from lms.models.content import ContentVersion, CourseModule
+from lms.models.goals import CheckIn, Goal, GoalCompetency, GoalEvent, GoalState, OrgGoal
+from lms.models.notifications import Notification, NotificationKind
 from lms.models.org import Centre, Region, Team, team_managers
 from lms.models.progress import (
     Certificate,
@@ -12,22 +14,37 @@ from lms.models.progress import (
     TaskCompletion,
 )
 from lms.models.quiz import AttemptState, ExtraAttempt, QuizAttempt
+from lms.models.recognition import Badge, BadgeKind, Recognition
+from lms.models.reviews import CompetencyReview, DevelopmentAction
 from lms.models.users import Role, RoleAssignment, User
 
 __all__ = [
     "AttemptState",
+    "Badge",
+    "BadgeKind",
     "Base",
-    "Certificate",
     "Centre",
+    "Certificate",
+    "CheckIn",
     "CompetencyEvidence",
     "CompetencyLevel",
+    "CompetencyReview",
     "ContentVersion",
     "CourseModule",
+    "DevelopmentAction",
     "EvidenceKind",
     "ExtraAttempt",
+    "Goal",
+    "GoalCompetency",
+    "GoalEvent",
+    "GoalState",
     "MemoDownload",
     "ModuleCompletion",
+    "Notification",
+    "NotificationKind",
+    "OrgGoal",
     "QuizAttempt",
+    "Recognition",
     "Region",
     "Role",
     "RoleAssignment",

@@ -22,6 +22,7 @@ class EvidenceKind(StrEnum):
     QUIZ = "quiz"  # a passed module quiz, for each competency the module builds
     SELF = "self"  # the person's own assessment
     REVIEW = "review"  # a manager's rating in a competency review
+    GOAL = "goal"  # an approved goal, achieved, that put the competency into practice
 
 
 class CompetencyEvidence(Base):
@@ -47,6 +48,7 @@ class CompetencyEvidence(Base):
     level: Mapped[int]
     comment: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str] = mapped_column(String(100), default="")  # e.g. the module's slug
+    review_id: Mapped[int | None] = mapped_column(ForeignKey("competency_reviews.id"), index=True)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -15,7 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from lms.extensions import db
-from lms.models import Certificate, CourseModule, ModuleCompletion, User
+from lms.models import BadgeKind, Certificate, CourseModule, ModuleCompletion, User
+from lms.services import recognition
 
 if TYPE_CHECKING:
     from lms.content import Course
@@ -72,9 +73,11 @@ def issue_if_course_complete(user: User, course: Course) -> Certificate | None:
         try:
             with db.session.begin_nested():
                 db.session.add(certificate)
-            return certificate
         except IntegrityError:
             existing = certificate_of(user)  # or a parallel request issued it just now
             if existing is not None:
                 return existing
+        else:
+            recognition.award_badge(user, BadgeKind.COURSE_COMPLETED, "course")
+            return certificate
     raise RuntimeError("could not find a free certificate code")

@@ -6,8 +6,12 @@ The rules, in the words a person reads on their competencies page:
   competency the module builds (its front matter says which);
 - your own assessment counts up to level 2: applying a competency with support is something
   you can judge yourself, while levels 3 and 4 are seen in daily work and need your manager;
-- your manager's latest rating in a review sets the level (1 to 4); a self-assessment made
-  before that review no longer counts, a later one does (again up to level 2).
+- a goal you achieved, approved by your manager, shows the competencies it linked in
+  practice: up to level 2, like your own assessment;
+- your manager's latest rating in a review sets the level (1 to 4); a self-assessment or an
+  achieved goal from before that review no longer counts, a later one does (up to level 2).
+
+Reaching level 3 earns a badge, once per competency.
 
 The level is the highest that the evidence supports. Evidence and levels are only ever added,
 so the history is complete. Functions flush; the view commits.
@@ -25,10 +29,12 @@ from sqlalchemy.exc import IntegrityError
 from lms.content import Course, Module
 from lms.content.loader import Competency
 from lms.extensions import db
-from lms.models import CompetencyEvidence, CompetencyLevel, EvidenceKind, User
+from lms.models import BadgeKind, CompetencyEvidence, CompetencyLevel, EvidenceKind, User
+from lms.services import recognition
 
 QUIZ_LEVEL = 1
 SELF_ASSESSMENT_CAP = 2
+BADGE_LEVEL = 3
 LEVELS = (1, 2, 3, 4)
 
 
@@ -46,17 +52,20 @@ def level_from(evidence: Iterable[Evidence]) -> int | None:
         return None
     reviews = [item for item in items if item.kind == EvidenceKind.REVIEW]
     review = reviews[-1] if reviews else None
-    own = [
-        item
-        for item in items
-        if item.kind == EvidenceKind.SELF
-        and (review is None or item.recorded_at > review.recorded_at)
+    since_review = [
+        item for item in items if review is None or item.recorded_at > review.recorded_at
     ]
+    own = [item for item in since_review if item.kind == EvidenceKind.SELF]
     candidates = [QUIZ_LEVEL for item in items if item.kind == EvidenceKind.QUIZ]
     if review is not None:
         candidates.append(review.level)
     if own:
         candidates.append(min(own[-1].level, SELF_ASSESSMENT_CAP))
+    candidates += [
+        min(item.level, SELF_ASSESSMENT_CAP)
+        for item in since_review
+        if item.kind == EvidenceKind.GOAL
+    ]
     return max(candidates) if candidates else None
 
 
@@ -69,6 +78,7 @@ def record_evidence(
     comment: str = "",
     source: str = "",
     recorded_by: User | None = None,
+    review_id: int | None = None,
 ) -> CompetencyEvidence | None:
     """Add evidence and, when it changes the person's level, a new level in the history.
 
@@ -84,6 +94,7 @@ def record_evidence(
         comment=comment.strip(),
         source=source,
         recorded_by_id=recorded_by.id if recorded_by else None,
+        review_id=review_id,
     )
     if kind == EvidenceKind.QUIZ:
         # Guarded by a unique index; it follows the attempt's own UPDATE in the same
@@ -124,6 +135,8 @@ def _update_level(user: User, competency_id: str, latest: CompetencyEvidence) ->
             )
         )
         db.session.flush()
+        if level >= BADGE_LEVEL:
+            recognition.award_badge(user, BadgeKind.COMPETENCY_LEVEL_3, competency_id)
 
 
 def record_quiz_passed(user: User, module: Module) -> None:

@@ -14,6 +14,7 @@ from lms.content.loader import Course, Module
 from lms.extensions import db
 from lms.models import (
     AttemptState,
+    BadgeKind,
     Base,
     ContentVersion,
     CourseModule,
@@ -24,7 +25,7 @@ from lms.models import (
     TaskCompletion,
     User,
 )
-from lms.services import certificates
+from lms.services import certificates, recognition
 
 
 class NotPublished(LookupError):
@@ -201,6 +202,7 @@ def refresh_completion(user: User, course: Course, module: Module) -> ModuleComp
     )
     if not _insert_once(completion):
         return db.session.scalar(owned_completion)
+    recognition.award_badge(user, BadgeKind.MODULE_COMPLETED, module.slug)
     certificates.issue_if_course_complete(user, course)
     return completion
 
