@@ -62,13 +62,31 @@ def register_blueprints(app: Flask) -> None:
     from lms import permissions
     from lms.auth.views import bp as auth_bp
     from lms.certificates.views import bp as certificates_bp
+    from lms.goals.views import bp as goals_bp
     from lms.health import bp as health_bp
+    from lms.hr.views import bp as hr_bp
     from lms.learn.views import bp as learn_bp
     from lms.me.views import bp as me_bp
+    from lms.notifications.views import bp as notifications_bp
+    from lms.people.views import bp as people_bp
     from lms.quiz.views import bp as quiz_bp
+    from lms.recognition.views import bp as recognition_bp
     from lms.team.views import bp as team_bp
 
-    blueprints = (health_bp, auth_bp, me_bp, certificates_bp, learn_bp, quiz_bp, team_bp)
+    blueprints = (
+        health_bp,
+        auth_bp,
+        me_bp,
+        certificates_bp,
+        learn_bp,
+        quiz_bp,
+        team_bp,
+        goals_bp,
+        people_bp,
+        recognition_bp,
+        notifications_bp,
+        hr_bp,
+    )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     permissions.check_every_view_declares_access(app)
@@ -103,6 +121,7 @@ def register_template_helpers(app: Flask) -> None:
     from lms.config import SUPPORTED_LOCALES
     from lms.i18n import current_locale, role_label
     from lms.models import Role
+    from lms.services import notifications
 
     app.add_template_filter(role_label, "role_label")
     app.add_template_filter(lambda value: format_datetime(value, "short"), "datetime")
@@ -116,6 +135,9 @@ def register_template_helpers(app: Flask) -> None:
             "locale_form": LocaleForm(),
             "logout_form": EmptyForm() if current_user.is_authenticated else None,
             "Role": Role,
+            "unread_notifications": (
+                notifications.unread_count(current_user) if current_user.is_authenticated else 0
+            ),
         }
 
 

@@ -63,9 +63,31 @@ STATE_LABELS = {
     GoalState.NOT_ACHIEVED: _l("not achieved"),
 }
 
+EVENT_LABELS = {
+    "created": _l("Drafted"),
+    "edited": _l("Changed"),
+    "submit": _l("Submitted for approval"),
+    "approve": _l("Approved"),
+    "return": _l("Returned for changes"),
+    "achieve": _l("Marked achieved"),
+    "not_achieve": _l("Marked not achieved"),
+}
+
+
+def event_label(action: str) -> str:
+    return str(EVENT_LABELS.get(action, action))
+
 
 class GoalRefused(Exception):
-    """A step the rules do not allow; the message tells the person why, in their language."""
+    """A step the rules do not allow; the message tells the person why, in their language.
+
+    ``status`` is the HTTP answer a view gives: 403 when the person may not make the move,
+    409 when the goal is not in a state that allows it, 400 when what they wrote is invalid.
+    """
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -132,7 +154,7 @@ class GoalFields:
 
 
 def state_label(state: str) -> str:
-    label = STATE_LABELS.get(GoalState(state)) if state in GoalState else None
+    label = STATE_LABELS.get(state)  # type: ignore[call-overload]  # a StrEnum key is a str
     return str(label) if label is not None else state
 
 
@@ -213,10 +235,10 @@ def create(owner: User, fields: GoalFields) -> Goal:
 
 def edit(goal: Goal, actor: User, fields: GoalFields) -> Goal:
     if not _is_owner(goal, actor):
-        raise GoalRefused(_("Only the goal's owner can change it."))
+        raise GoalRefused(_("Only the goal's owner can change it."), 403)
     if goal.state not in EDITABLE:
         raise GoalRefused(
-            _("A goal that is %(state)s cannot be changed.", state=state_label(goal.state))
+            _("A goal that is %(state)s cannot be changed.", state=state_label(goal.state)), 409
         )
     _check_fields(goal.user, fields, current=goal)
     _apply(goal, fields)
@@ -281,14 +303,14 @@ def perform(goal: Goal, actor: User, action: str, comment: str = "") -> GoalEven
     """Make one move of the state machine, or refuse it with the reason."""
     transition = TRANSITIONS.get(action)
     if transition is None:
-        raise GoalRefused(_("Unknown action."))
+        raise GoalRefused(_("Unknown action."), 404)
     comment = comment.strip()
     if not _may_act(transition, goal, actor):
         if _is_owner(goal, actor):
-            raise GoalRefused(_("Your own goal is approved or returned by your manager."))
-        raise GoalRefused(_("Only the owner of the goal or their manager can do this."))
+            raise GoalRefused(_("Your own goal is approved or returned by your manager."), 403)
+        raise GoalRefused(_("Only the owner of the goal or their manager can do this."), 403)
     if goal.state not in transition.sources:
-        raise GoalRefused(_refusal(action, goal.state))
+        raise GoalRefused(_refusal(action, goal.state), 409)
     if action == "return" and not comment:
         raise GoalRefused(_("Say what to change: a returned goal needs a comment."))
     if len(comment) > COMMENT_MAX:
@@ -304,7 +326,7 @@ def perform(goal: Goal, actor: User, action: str, comment: str = "") -> GoalEven
     )
     db.session.refresh(goal)
     if not getattr(moved, "rowcount", 0):
-        raise GoalRefused(_refusal(action, goal.state))  # somebody else moved it meanwhile
+        raise GoalRefused(_refusal(action, goal.state), 409)  # somebody moved it meanwhile
     event = _event(goal, actor, action, source, transition.target, comment=comment)
     _after(goal, actor, action)
     return event
@@ -349,13 +371,14 @@ def _after(goal: Goal, actor: User, action: str) -> None:
 
 def check_in(goal: Goal, actor: User, progress: int, note: str = "") -> CheckIn:
     if not (_is_owner(goal, actor) or manages(actor, goal.user)):
-        raise GoalRefused(_("Only the owner of the goal or their manager can do this."))
+        raise GoalRefused(_("Only the owner of the goal or their manager can do this."), 403)
     if goal.state not in CHECK_IN_STATES:
         raise GoalRefused(
             _(
                 "Check-ins are for approved goals in progress; this one is %(state)s.",
                 state=state_label(goal.state),
-            )
+            ),
+            409,
         )
     if not 0 <= progress <= 100:
         raise GoalRefused(_("Progress is a percentage from 0 to 100."))
@@ -410,7 +433,7 @@ def create_org_goal(
         raise GoalRefused(_("Choose either a region or a centre."))
     region_id = region.id if region is not None else centre.region_id  # type: ignore[union-attr]
     if not can_set_org_goal(author, region_id):
-        raise GoalRefused(_("You can set organisational goals only within your region."))
+        raise GoalRefused(_("You can set organisational goals only within your region."), 403)
     if ends_on < starts_on:
         raise GoalRefused(_("The period ends before it starts."))
     org_goal = OrgGoal(

@@ -107,7 +107,7 @@ def link(notification: Notification) -> str:
     if "goal_id" in params:
         return url_for("goals.detail", goal_id=int(params["goal_id"]))
     if notification.kind == NotificationKind.BADGE_AWARDED:
-        return url_for("me.badges")
+        return url_for("recognition.badges")
     if notification.kind == NotificationKind.RECOGNITION_RECEIVED:
         return url_for("people.person", user_id=notification.user_id, _anchor="recognition")
     return url_for("people.person", user_id=notification.user_id)

@@ -153,6 +153,19 @@ def complete_task(user: User, record: CourseModule, version: ContentVersion, tas
     )
 
 
+def complete_goal_tasks(user: User, course: Course) -> None:
+    """A drafted goal does the "draft your goal" task of every published module that has one."""
+    for module in course.modules:
+        for task in module.text(SUPPORTED_LOCALES[0]).tasks:
+            if task.kind != "goal":
+                continue
+            try:
+                record, version = published_version(module.slug)
+            except NotPublished:
+                continue
+            complete_task(user, record, version, task.id)
+
+
 def required_tasks(module: Module) -> frozenset[str]:
     tasks = module.text(SUPPORTED_LOCALES[0]).tasks
     return frozenset(task.id for task in tasks if task.kind in REQUIRED_TASK_KINDS)

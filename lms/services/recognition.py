@@ -60,7 +60,9 @@ def award_badge(user: User, kind: BadgeKind, subject: str) -> Badge | None:
     if not getattr(result, "rowcount", 0):
         return None
     badge = db.session.scalars(select(Badge).where(Badge.public_id == values["public_id"])).one()
-    notifications.notify([user], NotificationKind.BADGE_AWARDED, badge_kind=kind.value, subject=subject)
+    notifications.notify(
+        [user], NotificationKind.BADGE_AWARDED, badge_kind=kind.value, subject=subject
+    )
     return badge
 
 
@@ -82,8 +84,11 @@ class BadgeText:
     criteria: str
 
 
-def badge_text(kind: str, subject: str, locale: str | None = None) -> BadgeText:
-    """The badge's name, what it stands for and how it is earned, in the given language."""
+def badge_text(
+    kind: str, subject: str, locale: str | None = None, *, generic: bool = False
+) -> BadgeText:
+    """The badge's name, what it stands for and how it is earned, in the given language;
+    ``generic`` leaves out the goal's title (the public page of the achievement)."""
     course = get_course()
     locale = locale or current_locale()
     if kind == BadgeKind.MODULE_COMPLETED:
@@ -110,6 +115,12 @@ def badge_text(kind: str, subject: str, locale: str | None = None) -> BadgeText:
                 competency=name,
             ),
             _("A manager's competency review rated the competency at level 3 or higher."),
+        )
+    if kind == BadgeKind.GOAL_ACHIEVED and generic:
+        return BadgeText(
+            _("Client-centric goal achieved"),
+            _("Achieved an individual client-centric goal approved by a manager."),
+            _("Set a SMART client-centric goal, had it approved by a manager and achieved it."),
         )
     if kind == BadgeKind.GOAL_ACHIEVED:
         goal = db.session.get(Goal, int(subject)) if subject.isdigit() else None
