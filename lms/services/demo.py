@@ -1,4 +1,6 @@
-"""The demo organisation: one region, two centres, three teams and a dozen people.
+"""The demo organisation: one region, two centres, three teams and a dozen people, with an
+organisational goal of the region, colleagues' goals (one waiting for the manager's
+approval) and a first recognition on the team's wall.
 
 Running it again changes nothing: everything is looked up by its natural key first.
 """
@@ -6,12 +8,14 @@ Running it again changes nothing: everything is looked up by its natural key fir
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import select
 
 from lms.extensions import db
-from lms.models import Centre, Region, Role, Team, User
+from lms.models import Centre, OrgGoal, Region, Role, Team, User
+from lms.services import goals, recognition
 from lms.services.accounts import find_user_by_email
 
 M = TypeVar("M", bound=Any)
@@ -85,7 +89,70 @@ def create_demo_organisation() -> DemoSummary:
             if team not in user.managed_teams:
                 user.managed_teams.append(team)
     db.session.flush()
+    _demo_goals(region)
     return DemoSummary(people_created=created, people_total=len(PEOPLE))
+
+
+ORG_GOAL = "Каждый посетитель уходит с ответом на свой вопрос"
+
+
+def _demo_goals(region: Region) -> None:
+    """Once: the region's goal, two colleagues' goals and a recognition (employee@ starts clean)."""
+    if db.session.scalar(select(OrgGoal.id).where(OrgGoal.title == ORG_GOAL)) is not None:
+        return
+    hr, manager, olga, alexey = (
+        find_user_by_email(email)
+        for email in ("hr@demo.local", "manager@demo.local", "o.kuznetsova@demo.local",
+                      "a.popov@demo.local")
+    )  # fmt: skip
+    if hr is None or manager is None or olga is None or alexey is None:
+        return
+    today = date.today()
+    org_goal = goals.create_org_goal(
+        hr,
+        title=ORG_GOAL,
+        measure="Доля ответов «да» на вопрос «Вы получили ответ на свой вопрос?» "
+        "в опросе на выходе из зала приёма",
+        target="9 из 10 посетителей",
+        starts_on=today.replace(month=1, day=1),
+        ends_on=today.replace(month=12, day=31),
+        region=region,
+    )
+    waiting = goals.create(
+        olga,
+        goals.GoalFields(
+            title="Записывать вопрос посетителя его словами и проверять в конце, решён ли он",
+            measure="Отметка «вопрос решён» в журнале приёма, считаю каждую пятницу",
+            target="8 из 10 посетителей за смену",
+            relevance="Человек приходит не за услугой, а за ответом: так я не пропущу главное",
+            due_on=today + timedelta(days=60),
+            competency_ids=("client-understanding", "ownership"),
+            org_goal_id=org_goal.id,
+        ),
+    )
+    goals.perform(waiting, olga, "submit")
+    running = goals.create(
+        alexey,
+        goals.GoalFields(
+            title="Перезванивать в течение рабочего дня всем, кто не дозвонился",
+            measure="Журнал пропущенных звонков и отметки об обратном звонке",
+            target="Все пропущенные звонки за неделю",
+            relevance="Человек, который не дозвонился, часто приходит лично и теряет полдня",
+            due_on=today + timedelta(days=45),
+            competency_ids=("ownership",),
+            org_goal_id=org_goal.id,
+        ),
+    )
+    goals.perform(running, alexey, "submit")
+    goals.perform(running, manager, "approve", "Хорошая цель, начни с понедельника.")
+    goals.check_in(running, alexey, 30, "Первая неделя: перезвонил 41 из 52.")
+    recognition.give_recognition(
+        manager,
+        olga,
+        "Спокойно и по шагам разобрала с посетительницей отказ в пособии, а потом сама "
+        "позвонила ей с ответом юриста. Клиентка написала благодарность.",
+        competency_id="ownership",
+    )
 
 
 def _get_or_create(model: type[M], **keys: object) -> M:
