@@ -197,13 +197,17 @@ def test_without_pango_the_pdf_is_503_and_nothing_is_recorded(client, reader, mo
         ("/modules/client-centricity/quiz", "/modules"),
         ("/competencies", "/me/competencies"),
         ("/me/competencies", "/me/competencies"),
+        ("/me/goals", "/me/goals"),
+        ("/me/goals/new", "/me/goals"),
         ("/me", "/me"),
+        ("/me/notifications", "/me/notifications"),
     ],
 )
 def test_the_main_menu_leads_everywhere_and_marks_where_you_are(client, reader, path, current):
+    """A person without a team has no recognition wall in the menu, and no staff pages."""
     reader()
     page = client.get(path).get_data(as_text=True)
     menu = page.split('class="container main-nav"', 1)[1].split("</ul>", 1)[0]
     links = re.findall(r'<a href="([^"]+)"', menu)
-    assert links == ["/", "/modules", "/me/competencies", "/me"]
+    assert links == ["/", "/modules", "/me/competencies", "/me/goals", "/me", "/me/notifications"]
     assert re.findall(r'<a href="([^"]+)" aria-current="page"', menu) == [current]
