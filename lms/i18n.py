@@ -12,7 +12,7 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
-from flask import request, session
+from flask import has_request_context, request, session
 from flask_babel import Domain, get_locale
 from flask_login import current_user
 
@@ -47,7 +47,10 @@ def _compile(po_path: Path, locale: str) -> Translations:
 
 
 def select_locale() -> str:
-    """The person's saved choice, then this session's choice, then the browser's."""
+    """The person's saved choice, then this session's choice, then the browser's; outside a
+    request (the CLI, the demo) the primary language."""
+    if not has_request_context():
+        return SUPPORTED_LOCALES[0]
     if current_user.is_authenticated and current_user.locale in SUPPORTED_LOCALES:
         return current_user.locale
     chosen = session.get("locale")

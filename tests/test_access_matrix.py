@@ -4,19 +4,26 @@ Built from ``app.url_map``: a new view that is not in ``EXPECTED`` fails this te
 access rule is decided and written down when it is added.
 """
 
+from collections import defaultdict
+from datetime import date, timedelta
+
 import pytest
 from flask import Flask
 
 from lms.content import get_course
 from lms.extensions import db
-from lms.models import Certificate, Role
-from lms.services import quizzes
+from lms.models import BadgeKind, Certificate, Role
+from lms.services import goals, quizzes, recognition
+from lms.services.goals import GoalFields
 from lms.services.publishing import publish_course
 from tests.conftest import Auth
 
 PEOPLE = ("anonymous", "employee", "own_manager", "other_manager", "regional_hr", "admin")
 SIGNED_IN_OK = {"anonymous": 302} | dict.fromkeys(PEOPLE[1:], 200)
 STAFF_OK = {"anonymous": 302, "employee": 403} | dict.fromkeys(PEOPLE[2:], 200)
+EVERYONE_OK = dict.fromkeys(PEOPLE, 200)
+# Only the employee: to the others it does not exist.
+OWN_ONLY = {"anonymous": 302, "employee": 200} | dict.fromkeys(PEOPLE[2:], 404)
 
 # endpoint -> (path, {person: status})
 EXPECTED: dict[str, tuple[str, dict[str, int]]] = {
@@ -54,10 +61,103 @@ EXPECTED: dict[str, tuple[str, dict[str, int]]] = {
             "admin": 200,
         },
     ),  # fmt: skip
+    "goals.index": ("/me/goals", SIGNED_IN_OK),
+    "goals.new": ("/me/goals/new", SIGNED_IN_OK),
+    # The employee's goal: seen by whoever may see the person (their page), a 404 to the rest.
+    "goals.detail": (
+        "/goals/{goal}",
+        {
+            "anonymous": 302,
+            "employee": 200,
+            "own_manager": 200,
+            "other_manager": 404,
+            "regional_hr": 200,
+            "admin": 200,
+        },
+    ),  # fmt: skip
+    # Only the owner changes a goal; those who may see it are told so (403).
+    "goals.edit": (
+        "/goals/{goal}/edit",
+        {
+            "anonymous": 302,
+            "employee": 200,
+            "own_manager": 403,
+            "other_manager": 404,
+            "regional_hr": 403,
+            "admin": 403,
+        },
+    ),  # fmt: skip
+    "people.person": (
+        "/people/{employee}",
+        {
+            "anonymous": 302,
+            "employee": 200,
+            "own_manager": 200,
+            "other_manager": 403,
+            "regional_hr": 200,
+            "admin": 200,
+        },
+    ),  # fmt: skip
+    # Only the person's manager reviews, never the person, HR or an admin.
+    "people.review": (
+        "/people/{employee}/review",
+        {
+            "anonymous": 302,
+            "employee": 403,
+            "own_manager": 200,
+            "other_manager": 403,
+            "regional_hr": 403,
+            "admin": 403,
+        },
+    ),  # fmt: skip
+    # One's own team's wall; people outside any team (the managers, HR, admin here) have none.
+    "recognition.my_wall": (
+        "/wall",
+        # Members go to their team's wall, managers to the first team they manage.
+        {"anonymous": 302, "employee": 302, "own_manager": 302, "other_manager": 302}
+        | {"regional_hr": 404, "admin": 404},
+    ),
+    "recognition.wall": (
+        "/team/{own_team}/wall",
+        {
+            "anonymous": 302,
+            "employee": 200,
+            "own_manager": 200,
+            "other_manager": 403,
+            "regional_hr": 200,
+            "admin": 200,
+        },
+    ),  # fmt: skip
+    # Colleagues of the same team and the person's managers; never oneself.
+    "recognition.give": (
+        "/recognise/{employee}",
+        {
+            "anonymous": 302,
+            "employee": 403,
+            "own_manager": 200,
+            "other_manager": 403,
+            "regional_hr": 403,
+            "admin": 403,
+        },
+    ),  # fmt: skip
+    "recognition.badges": ("/me/badges", SIGNED_IN_OK),
+    "recognition.credential": ("/me/badges/{badge}.json", OWN_ONLY),
+    # What a badge stands for is public: anyone checking a credential follows its link.
+    "recognition.achievement": ("/achievements/goal_achieved", EVERYONE_OK),
+    "notifications.index": ("/me/notifications", SIGNED_IN_OK),
+    "hr.org_goals": (
+        "/hr/goals",
+        {"anonymous": 302} | dict.fromkeys(PEOPLE[1:4], 403) | dict.fromkeys(PEOPLE[4:], 200),
+    ),
 }
-# POST-only endpoints: checked for CSRF and method elsewhere (test_auth.py).
+# Further URL rules of an endpoint already in EXPECTED (one row per rule, same shape).
+MORE_RULES: list[tuple[str, str, dict[str, int]]] = [
+    ("recognition.achievement", "/achievements/module_completed/client-centricity", EVERYONE_OK),
+]
+# POST-only endpoints: checked for CSRF and method elsewhere (test_auth.py, test_goal_pages.py).
 POST_ONLY = {"auth.logout", "auth.set_locale", "learn.mark_read", "quiz.start", "quiz.answer",
-             "me.self_assess"}  # fmt: skip
+             "me.self_assess", "goals.act", "goals.check_in", "notifications.open_one",
+             "notifications.read_all"}  # fmt: skip
 
 
 @pytest.fixture
@@ -74,8 +174,33 @@ def world(app: Flask, make):
     course = get_course()
     attempt = quizzes.start_attempt(employee, course, course.modules[0])
     db.session.add(Certificate(user_id=employee.id, code="7KQ2M9XD4HTB", full_name="Person"))
+    fields = GoalFields(
+        title="Answer in the first call",
+        measure="The call log",
+        target="8 of 10 calls",
+        relevance="Fewer calls for the same question",
+        due_on=date.today() + timedelta(days=30),
+        competency_ids=("ownership",),
+    )
+    goal = goals.create(employee, fields)
+    badge = recognition.award_badge(employee, BadgeKind.MODULE_COMPLETED, "client-centricity")
+    assert badge is not None
     db.session.commit()
-    return {"own_team": own.id, "attempt": attempt.id, "certificate": "7KQ2-M9XD-4HTB"}
+    return {
+        "own_team": own.id,
+        "attempt": attempt.id,
+        "certificate": "7KQ2-M9XD-4HTB",
+        "employee": employee.id,
+        "goal": goal.id,
+        "badge": badge.public_id,
+    }
+
+
+def rows() -> list[tuple[str, str, dict[str, int]]]:
+    """Every row of the table: (endpoint, path, {person: status})."""
+    return [(endpoint, path, statuses) for endpoint, (path, statuses) in EXPECTED.items()] + list(
+        MORE_RULES
+    )
 
 
 def test_every_endpoint_has_an_expected_row(app):
@@ -83,6 +208,31 @@ def test_every_endpoint_has_an_expected_row(app):
     missing = endpoints - set(EXPECTED) - POST_ONLY
     assert not missing, f"add these endpoints to EXPECTED in {__file__}: {sorted(missing)}"
     assert not (set(EXPECTED) | POST_ONLY) - endpoints, "EXPECTED names endpoints that are gone"
+    assert {endpoint for endpoint, _path, _statuses in MORE_RULES} <= set(EXPECTED)
+
+
+def test_every_get_rule_has_a_row_of_its_own(app):
+    """An endpoint with two URL rules (e.g. with and without a subject) is opened by both."""
+    adapter = app.url_map.bind("localhost")
+    placeholders = defaultdict(lambda: "1")  # every id in the table's paths is an int or a slug
+    covered = set()
+    for endpoint, path, _statuses in rows():
+        rule, _args = adapter.match(path.format_map(placeholders), method="GET", return_rule=True)
+        assert rule.endpoint == endpoint, f"{path} is {rule.endpoint}, not {endpoint}"
+        covered.add(rule.rule)
+    get_rules = {
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static" and "GET" in (rule.methods or ())
+    }
+    assert not get_rules - covered, f"add rows to MORE_RULES for {sorted(get_rules - covered)}"
+
+
+def test_post_only_endpoints_answer_no_get(app):
+    """POST_ONLY is left out of the table because GET reaches nothing there."""
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in POST_ONLY:
+            assert "GET" not in (rule.methods or ()), rule.rule
 
 
 @pytest.mark.parametrize("person", PEOPLE)
@@ -91,9 +241,9 @@ def test_each_person_gets_the_expected_status_everywhere(app, world, person):
     if person != "anonymous":
         Auth(client).login(f"{person}@example.test")
     wrong = {}
-    for endpoint, (path, statuses) in EXPECTED.items():
+    for endpoint, path, statuses in rows():
         response = client.get(path.format(**world))
         response.close()
         if response.status_code != statuses[person]:
-            wrong[endpoint] = (response.status_code, statuses[person])
+            wrong[f"{endpoint} {path}"] = (response.status_code, statuses[person])
     assert not wrong, f"{person}: endpoint -> (got, expected): {wrong}"

@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 
 class OrgGoalForm(FlaskForm):
@@ -20,4 +20,4 @@ class OrgGoalForm(FlaskForm):
 
     def validate_ends_on(self, field: DateField) -> None:
         if self.starts_on.data and field.data and field.data < self.starts_on.data:
-            raise ValueError(_l("The period ends before it starts."))
+            raise ValidationError(str(_l("The period ends before it starts.")))

@@ -60,13 +60,6 @@ def review(user_id: int) -> Response | str | tuple[str, int]:
     course = get_course()
     locale = current_locale()
     form = review_form(course.competencies)
-    if not form.is_submitted():
-        current = {
-            s.competency.id: s.level for s in competencies.competency_statuses(person, course)
-        }
-        for competency_id, level in current.items():
-            if level:
-                form.ratings[competency_id].level.data = str(level)
     form.offer(course.competencies, course.framework.levels, locale)
     planned = _actions(form) if form.validate_on_submit() else None
     if planned is not None:

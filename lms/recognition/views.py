@@ -28,9 +28,13 @@ RECOGNISABLE_GOALS = (GoalState.APPROVED, GoalState.ACHIEVED, GoalState.NOT_ACHI
 @bp.get("/wall")
 @signed_in
 def my_wall() -> Response:
-    if current_user.team_id is None:
+    """My team's wall; a manager without a team of their own gets the first team they manage."""
+    team_id = current_user.team_id
+    if team_id is None and current_user.managed_teams:
+        team_id = current_user.managed_teams[0].id
+    if team_id is None:
         abort(404)
-    return redirect(url_for("recognition.wall", team_id=current_user.team_id))
+    return redirect(url_for("recognition.wall", team_id=team_id))
 
 
 @bp.get("/team/<int:team_id>/wall")

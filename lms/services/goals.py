@@ -45,6 +45,7 @@ from lms.models import (
     NotificationKind,
     OrgGoal,
     Region,
+    Role,
     User,
     utcnow,
 )
@@ -229,7 +230,7 @@ def create(owner: User, fields: GoalFields) -> Goal:
     _apply(goal, fields)
     db.session.add(goal)
     db.session.flush()
-    _event(goal, owner, "created", None, GoalState.DRAFT, snapshot=fields.snapshot())
+    _event(goal, owner, "created", None, GoalState.DRAFT)  # the goal as saved, trimmed
     return goal
 
 
@@ -241,10 +242,14 @@ def edit(goal: Goal, actor: User, fields: GoalFields) -> Goal:
             _("A goal that is %(state)s cannot be changed.", state=state_label(goal.state)), 409
         )
     _check_fields(goal.user, fields, current=goal)
+    state = goal.state
+    if not _claim(goal, state):
+        raise GoalRefused(
+            _("A goal that is %(state)s cannot be changed.", state=state_label(goal.state)), 409
+        )
     _apply(goal, fields)
-    goal.updated_at = utcnow()
     db.session.flush()
-    _event(goal, actor, "edited", goal.state, GoalState(goal.state), snapshot=fields.snapshot())
+    _event(goal, actor, "edited", state, GoalState(state))
     return goal
 
 
@@ -308,6 +313,10 @@ def perform(goal: Goal, actor: User, action: str, comment: str = "") -> GoalEven
     if not _may_act(transition, goal, actor):
         if _is_owner(goal, actor):
             raise GoalRefused(_("Your own goal is approved or returned by your manager."), 403)
+        if not transition.by_manager:
+            raise GoalRefused(_("Only the goal's owner can do this."), 403)
+        if not transition.by_owner:
+            raise GoalRefused(_("Only a manager of the goal owner's team can do this."), 403)
         raise GoalRefused(_("Only the owner of the goal or their manager can do this."), 403)
     if goal.state not in transition.sources:
         raise GoalRefused(_refusal(action, goal.state), 409)
@@ -320,16 +329,30 @@ def perform(goal: Goal, actor: User, action: str, comment: str = "") -> GoalEven
     source = goal.state
     moved = db.session.execute(
         update(Goal)
-        .where(Goal.id == goal.id, Goal.state.in_([s.value for s in transition.sources]))
+        .where(Goal.id == goal.id, Goal.state == source)  # still as this request saw it
         .values(state=transition.target, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(goal)
-    if not getattr(moved, "rowcount", 0):
+    if not moved.rowcount:  # type: ignore[attr-defined]
         raise GoalRefused(_refusal(action, goal.state), 409)  # somebody moved it meanwhile
     event = _event(goal, actor, action, source, transition.target, comment=comment)
     _after(goal, actor, action)
     return event
+
+
+def _claim(goal: Goal, state: str) -> bool:
+    """Touch the goal only if it is still in ``state``: a change made meanwhile by another
+    request (a submit, an approval) makes this one refuse instead of writing over it. The row
+    stays locked until the transaction ends. False, with the goal reloaded, when it moved."""
+    claimed = db.session.execute(
+        update(Goal)
+        .where(Goal.id == goal.id, Goal.state == state)
+        .values(updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(goal)
+    return bool(claimed.rowcount)  # type: ignore[attr-defined]
 
 
 def _refusal(action: str, state: str) -> str:
@@ -349,7 +372,11 @@ def _after(goal: Goal, actor: User, action: str) -> None:
     owner = goal.user
     params = {"goal_id": str(goal.id), "goal": goal.title}
     if action == "submit":
-        managers = owner.team.managers if owner.team else []
+        managers = [
+            person
+            for person in (owner.team.managers if owner.team else [])
+            if person.active and person.has_role(Role.MANAGER)
+        ]
         notifications.notify(managers, NotificationKind.GOAL_SUBMITTED, actor=actor, **params)
     elif action == "approve":
         notifications.notify([owner], NotificationKind.GOAL_APPROVED, actor=actor, **params)
@@ -385,10 +412,17 @@ def check_in(goal: Goal, actor: User, progress: int, note: str = "") -> CheckIn:
     note = note.strip()
     if len(note) > COMMENT_MAX:
         raise GoalRefused(_("Keep the note under %(max)d characters.", max=COMMENT_MAX))
+    if not _claim(goal, GoalState.APPROVED):
+        raise GoalRefused(
+            _(
+                "Check-ins are for approved goals in progress; this one is %(state)s.",
+                state=state_label(goal.state),
+            ),
+            409,
+        )
     entry = CheckIn(goal_id=goal.id, progress=progress, note=note, author_id=actor.id)
     db.session.add(entry)
     goal.progress = progress
-    goal.updated_at = utcnow()
     db.session.flush()
     return entry
 

@@ -55,11 +55,12 @@ def award_badge(user: User, kind: BadgeKind, subject: str) -> Badge | None:
         "awarded_at": datetime.now(UTC),
     }
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(Badge).values(**values).on_conflict_do_nothing()
-    result = db.session.execute(statement)
-    if not getattr(result, "rowcount", 0):
+    statement = dialect.insert(Badge).values(**values).on_conflict_do_nothing().returning(Badge.id)
+    # RETURNING, not rowcount: psycopg does not report a row count for an INSERT.
+    badge_id = db.session.execute(statement).scalar_one_or_none()
+    if badge_id is None:
         return None
-    badge = db.session.scalars(select(Badge).where(Badge.public_id == values["public_id"])).one()
+    badge = db.session.get_one(Badge, badge_id)
     notifications.notify(
         [user], NotificationKind.BADGE_AWARDED, badge_kind=kind.value, subject=subject
     )
