@@ -343,7 +343,7 @@ def recognise_on_the_wall(manager: Page, person_path: str, save: Screenshot) -> 
     expect(newest.locator(".meta")).to_contain_text(f"за компетенцию «{THANKED_FOR}»")
     expect(
         manager.locator("ol.wall > li.wall-badge").filter(
-            has_text=f"{EMPLOYEE_NAME} получил(а) значок «Уровень 3: «{REVIEWED}»»"
+            has_text=f"{EMPLOYEE_NAME} получил(а) значок: Уровень 3: «{REVIEWED}»"
         )
     ).to_have_count(1)
     save(manager, "recognition-wall-ru")
