@@ -126,8 +126,8 @@ def _detail(
     course = get_course()
     actions = goals.actions_for(goal, current_user)
     forms = {action: MoveForm(formdata=None) for action in actions}
-    if move is not None:
-        forms[move[0]] = move[1]
+    if move is not None:  # "not achieved" shares the form of "achieved"
+        forms["achieve" if move[0] == "not_achieve" else move[0]] = move[1]
     page = render_template(
         "goals/detail.html",
         goal=goal,
