@@ -116,12 +116,14 @@ def can_view_team(user: User, team: Team) -> bool:
     return user.has_role(Role.MANAGER) and any(m.id == user.id for m in team.managers)
 
 
-def get_team_or_404(team_id: int, for_user: User) -> Team:
-    """The team, if it exists (404) and ``for_user`` may see it (403)."""
+def get_team_or_404(
+    team_id: int, for_user: User, may: Callable[[User, Team], bool] = can_view_team
+) -> Team:
+    """The team, if it exists (404) and ``for_user`` may see it, or do what ``may`` says (403)."""
     team = db.session.get(Team, team_id)
     if team is None:
         abort(404)
-    if not can_view_team(for_user, team):
+    if not may(for_user, team):
         abort(403)
     return team
 
@@ -153,16 +155,16 @@ def manages(viewer: User, person: User) -> bool:
 
 
 def can_view_person(viewer: User, person: User) -> bool:
-    """A person's page (competencies, goals, reviews): themselves, their managers, HR within
-    the region, admins."""
-    if viewer.id == person.id or viewer.has_role(Role.ADMIN) or manages(viewer, person):
+    """A person's page (competencies, goals, reviews): themselves, and whoever may see their
+    team (its managers, HR within the region, admins); people without a team, only admins
+    and HR for everything."""
+    if viewer.id == person.id:
         return True
-    if viewer.has_role(Role.HR):
-        region_id = hr_region_id(viewer)
-        if region_id is None:
-            return True
-        return person.team is not None and person.team.centre.region_id == region_id
-    return False
+    if person.team is not None:
+        return can_view_team(viewer, person.team)
+    return viewer.has_role(Role.ADMIN) or (
+        viewer.has_role(Role.HR) and hr_region_id(viewer) is None
+    )
 
 
 def get_person_or_404(user_id: int, for_user: User) -> User:
@@ -186,6 +188,15 @@ def get_goal_or_404(goal_id: int, for_user: User) -> Goal:
 def can_view_wall(viewer: User, team: Team) -> bool:
     """A team's wall of recognition: its members, and whoever may see the team."""
     return viewer.team_id == team.id or can_view_team(viewer, team)
+
+
+def can_recognise(giver: User, recipient: User) -> bool:
+    """Recognition: colleagues in the same team, and the recipient's managers; never oneself,
+    never someone deactivated."""
+    if giver.id == recipient.id or not recipient.active:
+        return False
+    same_team = giver.team_id is not None and giver.team_id == recipient.team_id
+    return same_team or manages(giver, recipient)
 
 
 def can_set_org_goal(user: User, region_id: int) -> bool:

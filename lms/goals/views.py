@@ -50,8 +50,6 @@ def _goal_form(person: User, goal: Goal | None = None) -> GoalForm:
     if goal is not None and goal.org_goal is not None and goal.org_goal not in org_goals:
         org_goals.insert(0, goal.org_goal)  # keep a link whose period has ended since
     form.offer(get_course().competencies, org_goals, current_locale())
-    if goal is not None and not form.is_submitted():
-        form.competency_ids.data = goal.competency_ids
     return form
 
 

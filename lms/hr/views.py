@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from lms.extensions import db
@@ -24,7 +25,7 @@ def _scope_region_id() -> int | None:
 
 
 def _scope_choices(region_id: int | None) -> list[tuple[str, str]]:
-    regions = select(Region).order_by(Region.name)
+    regions = select(Region).options(selectinload(Region.centres)).order_by(Region.name)
     if region_id is not None:
         regions = regions.where(Region.id == region_id)
     choices = [("", _("Choose…"))]

@@ -15,7 +15,7 @@ from lms.extensions import db
 from lms.i18n import current_locale
 from lms.models import User
 from lms.people.forms import ReviewForm, review_form
-from lms.permissions import get_person_or_404, manages, signed_in
+from lms.permissions import can_recognise, get_person_or_404, manages, signed_in
 from lms.services import competencies, goals, recognition, reviews
 from lms.services.reviews import PlannedAction, Rating, ReviewRefused
 
@@ -32,7 +32,7 @@ def person(user_id: int) -> str:
         person=person,
         is_self=person.id == current_user.id,
         is_manager=manages(current_user, person),
-        can_recognise=recognition.can_recognise(current_user, person),
+        can_recognise=can_recognise(current_user, person),
         statuses=competencies.competency_statuses(person, course),
         levels=course.framework.levels,
         competencies=course.competencies,

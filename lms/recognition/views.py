@@ -14,8 +14,15 @@ from werkzeug.wrappers import Response
 from lms.content import get_course
 from lms.extensions import db
 from lms.i18n import current_locale
-from lms.models import BadgeKind, Goal, GoalState, Team, User
-from lms.permissions import can_view_wall, manages, public, signed_in
+from lms.models import BadgeKind, Goal, GoalState, User
+from lms.permissions import (
+    can_recognise,
+    can_view_wall,
+    get_team_or_404,
+    manages,
+    public,
+    signed_in,
+)
 from lms.recognition.forms import RecognitionForm
 from lms.services import recognition
 from lms.services.recognition import RecognitionRefused
@@ -40,17 +47,13 @@ def my_wall() -> Response:
 @bp.get("/team/<int:team_id>/wall")
 @signed_in
 def wall(team_id: int) -> str:
-    team = db.session.get(Team, team_id)
-    if team is None:
-        abort(404)
-    if not can_view_wall(current_user, team):
-        abort(403)
+    team = get_team_or_404(team_id, current_user, may=can_view_wall)
     colleagues = [
         person
         for person in db.session.scalars(
             select(User).where(User.team_id == team.id, User.active).order_by(User.full_name)
         )
-        if recognition.can_recognise(current_user, person)
+        if can_recognise(current_user, person)
     ]
     return render_template(
         "recognition/wall.html",
@@ -67,7 +70,7 @@ def _recipient(user_id: int) -> User:
     person = db.session.get(User, user_id)
     if person is None:
         abort(404)
-    if not recognition.can_recognise(current_user, person):
+    if not can_recognise(current_user, person):
         abort(403)
     return person
 

@@ -32,6 +32,7 @@ from lms.models import (
     Team,
     User,
 )
+from lms.permissions import can_recognise
 from lms.services import notifications
 
 OB3_CONTEXT = [
@@ -205,16 +206,6 @@ def credential(badge: Badge, locale: str | None = None) -> dict[str, Any]:
             },
         },
     }
-
-
-def can_recognise(giver: User, recipient: User) -> bool:
-    """Colleagues in the same team, and the recipient's managers; never oneself."""
-    from lms.permissions import manages  # the permission layer imports the models only
-
-    if giver.id == recipient.id or not recipient.active:
-        return False
-    same_team = giver.team_id is not None and giver.team_id == recipient.team_id
-    return same_team or manages(giver, recipient)
 
 
 def give_recognition(
