@@ -64,7 +64,9 @@ def register_blueprints(app: Flask) -> None:
     from lms.certificates.views import bp as certificates_bp
     from lms.goals.views import bp as goals_bp
     from lms.health import bp as health_bp
-    from lms.hr.views import bp as hr_bp
+    from lms.hr import bp as hr_bp
+    from lms.admin import bp as admin_bp
+    from lms.api import bp as api_bp
     from lms.learn.views import bp as learn_bp
     from lms.me.views import bp as me_bp
     from lms.notifications.views import bp as notifications_bp
@@ -86,6 +88,8 @@ def register_blueprints(app: Flask) -> None:
         recognition_bp,
         notifications_bp,
         hr_bp,
+        admin_bp,
+        api_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

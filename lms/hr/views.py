@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
@@ -10,13 +10,12 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from lms.extensions import db
+from lms.hr import bp
 from lms.hr.forms import OrgGoalForm
 from lms.models import Centre, OrgGoal, Region, Role
 from lms.permissions import hr_region_id, role_required
 from lms.services import goals
 from lms.services.goals import GoalRefused
-
-bp = Blueprint("hr", __name__, url_prefix="/hr")
 
 
 def _scope_region_id() -> int | None:

@@ -1,5 +1,7 @@
 """All models, imported here so that metadata and Alembic see every table."""
 
+from lms.models.api import ApiToken
+from lms.models.audit import AuditEvent
 from lms.models.base import Base, utcnow
 from lms.models.competencies import CompetencyEvidence, CompetencyLevel, EvidenceKind
 from lms.models.content import ContentVersion, CourseModule
@@ -19,6 +21,8 @@ from lms.models.reviews import CompetencyReview, DevelopmentAction
 from lms.models.users import Role, RoleAssignment, User
 
 __all__ = [
+    "ApiToken",
+    "AuditEvent",
     "AttemptState",
     "Badge",
     "BadgeKind",

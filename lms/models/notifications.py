@@ -19,6 +19,7 @@ class NotificationKind(StrEnum):
     REVIEW_DONE = "review_done"
     RECOGNITION_RECEIVED = "recognition_received"
     BADGE_AWARDED = "badge_awarded"
+    REMINDER = "reminder"  # from a manager or HR: the course is waiting
 
 
 class Notification(Base):

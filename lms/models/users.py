@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -77,6 +77,10 @@ class User(UserMixin, Base):
         assignment = RoleAssignment(role=role.value, region=region)
         self.roles.append(assignment)
         return assignment
+
+
+# E-mails are compared without case (sign-in, import): no two accounts differ only by it.
+Index("uq_users_email_lower", func.lower(User.email), unique=True)
 
 
 class RoleAssignment(Base):

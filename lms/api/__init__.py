@@ -1,0 +1,5 @@
+"""The read API under /api/v1/."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")

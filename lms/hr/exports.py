@@ -1,0 +1,3 @@
+"""HR: exports."""
+
+from lms.hr import bp  # noqa: F401

@@ -1,0 +1,3 @@
+"""HR: imports."""
+
+from lms.hr import bp  # noqa: F401

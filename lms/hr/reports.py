@@ -1,0 +1,3 @@
+"""HR: reports."""
+
+from lms.hr import bp  # noqa: F401
