@@ -60,13 +60,13 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from lms import permissions
+    from lms.admin import bp as admin_bp
+    from lms.api import bp as api_bp
     from lms.auth.views import bp as auth_bp
     from lms.certificates.views import bp as certificates_bp
     from lms.goals.views import bp as goals_bp
     from lms.health import bp as health_bp
     from lms.hr import bp as hr_bp
-    from lms.admin import bp as admin_bp
-    from lms.api import bp as api_bp
     from lms.learn.views import bp as learn_bp
     from lms.me.views import bp as me_bp
     from lms.notifications.views import bp as notifications_bp

@@ -10,7 +10,9 @@ from lms.models import AuditEvent, User
 
 def record(actor: User | None, action: str, **details: Any) -> AuditEvent:
     """Add one entry: ``actor`` did ``action``; ``details`` must be JSON-serialisable."""
-    event = AuditEvent(actor_id=actor.id if actor is not None else None, action=action, details=details)
+    event = AuditEvent(
+        actor_id=actor.id if actor is not None else None, action=action, details=details
+    )
     db.session.add(event)
     db.session.flush()
     return event
