@@ -39,6 +39,13 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,
+        # E-mail (reminders) is sent only when MAIL_SERVER is set.
+        "MAIL_SERVER": None,
+        "MAIL_PORT": 25,
+        "MAIL_USERNAME": None,
+        "MAIL_PASSWORD": None,
+        "MAIL_USE_TLS": False,
+        "MAIL_FROM": None,
     }
 
 
@@ -52,6 +59,13 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, An
         config["REDIS_URL"] = environ["REDIS_URL"]
     if environ.get("LMS_ENV"):
         config["LMS_ENV"] = environ["LMS_ENV"]
+    for name in ("MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_FROM"):
+        if environ.get(name):
+            config[name] = environ[name]
+    if environ.get("MAIL_PORT"):
+        config["MAIL_PORT"] = int(environ["MAIL_PORT"])
+    if environ.get("MAIL_USE_TLS"):
+        config["MAIL_USE_TLS"] = environ["MAIL_USE_TLS"].lower() in {"1", "true", "yes", "on"}
     if environ.get("LMS_CONTENT_DIR"):
         config["CONTENT_DIR"] = environ["LMS_CONTENT_DIR"]
     return config

@@ -7,6 +7,7 @@ Running it again changes nothing: everything is looked up by its natural key fir
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, TypeVar
@@ -14,7 +15,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 
 from lms.extensions import db
-from lms.models import Centre, OrgGoal, Region, Role, Team, User
+from lms.models import Centre, OrgGoal, QuizAttempt, Region, Role, Team, User
 from lms.services import goals, recognition
 from lms.services.accounts import find_user_by_email
 
@@ -90,6 +91,7 @@ def create_demo_organisation() -> DemoSummary:
                 user.managed_teams.append(team)
     db.session.flush()
     _demo_goals(region)
+    _demo_learning()
     return DemoSummary(people_created=created, people_total=len(PEOPLE))
 
 
@@ -153,6 +155,72 @@ def _demo_goals(region: Region) -> None:
         "позвонила ей с ответом юриста. Клиентка написала благодарность.",
         competency_id="ownership",
     )
+
+
+# Colleagues' progress, so that the team and HR dashboards have something to show: (e-mail,
+# modules completed, and the module after them begun (sections read) or not).
+LEARNING = [
+    ("o.kuznetsova@demo.local", 3, True),
+    ("a.popov@demo.local", 1, True),
+    ("m.vasilieva@demo.local", 2, False),
+    ("n.mikhailov@demo.local", 0, True),
+    ("i.orlova@demo.local", 7, False),
+]
+
+
+def _demo_learning() -> None:
+    """Once, through the same services a person's clicks go through: sections read, memos
+    downloaded, quizzes passed. Skipped until the course is published."""
+    from lms.content import get_course
+    from lms.services import progress
+
+    course = get_course()
+    try:
+        for module in course.modules:
+            progress.published_version(module.slug)
+    except progress.NotPublished:
+        return
+    for index, (email, completed, begun) in enumerate(LEARNING):
+        person = find_user_by_email(email)
+        if person is None or db.session.scalar(
+            select(QuizAttempt.id).where(QuizAttempt.user_id == person.id).limit(1)
+        ):
+            continue
+        for number, module in enumerate(course.modules[:completed]):
+            _complete_module(person, course, module, wrong=(index + number) % 3)
+        if begun and completed < len(course.modules):
+            module = course.modules[completed]
+            progress.mark_section_read(
+                person, course, module, progress.section_ids(course, module)[0]
+            )
+
+
+def _complete_module(person: User, course: Any, module: Any, wrong: int) -> None:
+    """Read every section, download each memo and pass the quiz with ``wrong`` mistakes."""
+    from lms.services import progress, quizzes
+
+    for section in progress.section_ids(course, module):
+        progress.mark_section_read(person, course, module, section)
+    for memo in module.text("ru").memos:
+        progress.record_memo_download(person, course, module, memo.id, "ru")
+    attempt = quizzes.start_attempt(person, course, module, random.Random(person.id))  # noqa: S311 (a repeatable demo draw)
+    answers = {entry["id"]: _right_answer(entry) for entry in attempt.layout}
+    for entry in attempt.layout[:wrong]:
+        answers.pop(entry["id"])
+    quizzes.submit(attempt, course, module, answers)
+
+
+def _right_answer(entry: dict[str, Any]) -> Any:
+    kind = entry["type"]
+    if kind == "single":
+        return entry["key"][0]
+    if kind == "multiple":
+        return list(entry["key"])
+    if kind == "true_false":
+        return entry["key"]
+    if kind == "matching":
+        return {left: left for left in entry["left"]}
+    return {item: position for position, item in enumerate(entry["key"], start=1)}
 
 
 def _get_or_create(model: type[M], **keys: object) -> M:

@@ -98,6 +98,12 @@ def message(notification: Notification) -> str:
 
         title = badge_title(params.get("badge_kind", ""), params.get("subject", ""))
         return _("You earned a badge: %(badge)s.", badge=title)
+    if kind == NotificationKind.REMINDER:
+        return _(
+            "%(name)s reminds you about the course: %(count)s module(s) left to complete.",
+            name=actor,
+            count=params.get("modules_left", "?"),
+        )
     return kind
 
 
@@ -108,6 +114,8 @@ def link(notification: Notification) -> str:
         return url_for("goals.detail", goal_id=int(params["goal_id"]))
     if notification.kind == NotificationKind.BADGE_AWARDED:
         return url_for("recognition.badges")
+    if notification.kind == NotificationKind.REMINDER:
+        return url_for("me.learning")
     if notification.kind == NotificationKind.RECOGNITION_RECEIVED:
         return url_for("people.person", user_id=notification.user_id, _anchor="recognition")
     return url_for("people.person", user_id=notification.user_id)

@@ -18,15 +18,22 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, case, func, literal, select, union_all
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, joinedload
 
 from lms.extensions import db
 from lms.models import (
     AttemptState,
     Centre,
+    CheckIn,
+    CompetencyLevel,
     ContentVersion,
     CourseModule,
+    Goal,
+    GoalEvent,
+    GoalState,
     ModuleCompletion,
+    Notification,
+    NotificationKind,
     QuizAttempt,
     Region,
     SectionRead,
@@ -212,10 +219,12 @@ def _attempts(filters: Filters) -> Any:
     )
 
 
-def completion_rows_query(viewer: User, filters: Filters) -> Select[Any]:
+def completion_rows_query(
+    viewer: User, filters: Filters, user_ids: list[int] | None = None
+) -> Select[Any]:
     """One row per person in scope and published module, not started included, in the order
-    of region, centre, team, person and module."""
-    people = people_query(
+    of region, centre, team, person and module; only ``user_ids`` when given."""
+    chosen = people_query(
         viewer,
         filters,
         User.id,
@@ -227,7 +236,10 @@ def completion_rows_query(viewer: User, filters: Filters) -> Select[Any]:
         Region.name.label("region"),
         Centre.name.label("centre"),
         Team.name.label("team"),
-    ).subquery("people")
+    )
+    if user_ids is not None:
+        chosen = chosen.where(User.id.in_(user_ids))
+    people = chosen.subquery("people")
     modules = _modules_query(filters).subquery("modules")
     started = _started(filters)
     attempts = _attempts(filters)
@@ -288,10 +300,12 @@ def completion_rows_query(viewer: User, filters: Filters) -> Select[Any]:
     )
 
 
-def completion_rows(viewer: User, filters: Filters) -> Iterator[CompletionRow]:
+def completion_rows(
+    viewer: User, filters: Filters, user_ids: list[int] | None = None
+) -> Iterator[CompletionRow]:
     """The records, fetched in batches from a server-side cursor: memory stays flat however
     many there are. Use inside an app context that lasts while the rows are read."""
-    query = completion_rows_query(viewer, filters).execution_options(
+    query = completion_rows_query(viewer, filters, user_ids).execution_options(
         stream_results=True, yield_per=STREAM_BATCH
     )
     for row in db.session.execute(query):
@@ -323,7 +337,398 @@ def _parse_timestamp(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
+def _when(value: datetime | str) -> datetime:
+    """A timestamp read from an aggregate: SQLite gives text and naive values; made UTC."""
+    if isinstance(value, str):
+        value = _parse_timestamp(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def _aware(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# --- Dashboards: what managers see at /team and HR at /hr ------------------------------------
+
+PAGE_SIZE = 50
+BEHIND_AFTER_DAYS = 14
+"""Someone is behind when the course is not finished and they have done nothing in it for this
+many days (or never started)."""
+CHECK_IN_EVERY_DAYS = 30
+"""An approved goal with no check-in (or approval) for this many days needs a word."""
+
+
+@dataclass(frozen=True)
+class ModuleSummary:
+    module: str
+    counts: dict[str, int]  # status -> people
+    average_score: float | None  # of those who completed it with a score
+
+    @property
+    def people(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def percent_complete(self) -> int:
+        return round(100 * self.counts[COMPLETE] / self.people) if self.people else 0
+
+
+def module_summaries(viewer: User, filters: Filters) -> list[ModuleSummary]:
+    """Per published module in scope: how many people have not started, are in progress,
+    completed; in the modules' order. Counted in the database, whatever the scope's size."""
+    rows = completion_rows_query(viewer, filters).order_by(None).subquery("records")
+    query = (
+        select(
+            rows.c.slug,
+            rows.c.position,
+            rows.c.status,
+            func.count(),
+            func.avg(case((rows.c.status == COMPLETE, rows.c.score))),
+        )
+        .group_by(rows.c.slug, rows.c.position, rows.c.status)
+        .order_by(rows.c.position)
+    )
+    counts: dict[str, dict[str, int]] = {}
+    averages: dict[str, float | None] = {}
+    for slug, _position, status, count, average in db.session.execute(query):
+        counts.setdefault(slug, dict.fromkeys(STATUSES, 0))[status] = count
+        if status == COMPLETE:
+            averages[slug] = float(average) if average is not None else None
+    modules = db.session.scalars(_modules_query(filters).order_by(CourseModule.position))
+    return [
+        ModuleSummary(
+            module=module.slug,
+            counts=counts.get(module.slug, dict.fromkeys(STATUSES, 0)),
+            average_score=averages.get(module.slug),
+        )
+        for module in modules
+    ]
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date  # inclusive
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+def report_period(filters: Filters, today: date) -> Period:
+    """The period the charts cover: the filter's, or the last twelve weeks."""
+    end = filters.until or today
+    start = filters.since or end - timedelta(weeks=12) + timedelta(days=1)
+    return Period(start, max(start, end))
+
+
+@dataclass(frozen=True)
+class Bucket:
+    start: date
+    end: date  # inclusive
+    count: int
+
+
+def completions_over_time(viewer: User, filters: Filters, period: Period) -> list[Bucket]:
+    """Module completions by people in scope per week of the period (per month past half a
+    year), counted by day in the database."""
+    people = people_query(viewer, filters, User.id).subquery("people")
+    start = datetime.combine(period.start, time.min, tzinfo=UTC)
+    end = datetime.combine(period.end + timedelta(days=1), time.min, tzinfo=UTC)
+    query = (
+        select(ModuleCompletion.completed_at)
+        .join(people, people.c.id == ModuleCompletion.user_id)
+        .where(ModuleCompletion.completed_at >= start, ModuleCompletion.completed_at < end)
+    )
+    if filters.module is not None:
+        query = query.join(CourseModule, CourseModule.id == ModuleCompletion.module_id).where(
+            CourseModule.slug == filters.module
+        )
+    buckets = _buckets(period)
+    counts = [0] * len(buckets)
+    for (completed_at,) in db.session.execute(query.execution_options(yield_per=STREAM_BATCH)):
+        day = _aware(completed_at).date()  # type: ignore[union-attr]
+        for index, (first, last) in enumerate(buckets):
+            if first <= day <= last:
+                counts[index] += 1
+                break
+    return [
+        Bucket(first, last, count) for (first, last), count in zip(buckets, counts, strict=True)
+    ]
+
+
+def _buckets(period: Period) -> list[tuple[date, date]]:
+    buckets = []
+    if period.days <= 183:
+        first = period.start - timedelta(days=period.start.weekday())  # Mondays
+        while first <= period.end:
+            last = first + timedelta(days=6)
+            buckets.append((max(first, period.start), min(last, period.end)))
+            first = last + timedelta(days=1)
+        return buckets
+    first = period.start.replace(day=1)
+    while first <= period.end:
+        following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+        buckets.append((max(first, period.start), min(following - timedelta(days=1), period.end)))
+        first = following
+    return buckets
+
+
+def current_levels(viewer: User, filters: Filters, user_ids: list[int] | None = None) -> Any:
+    """(user_id, competency_id, level) of everyone in scope (or of ``user_ids``) as at the end
+    of the period: the newest level row of each person and competency."""
+    people = people_query(viewer, filters, User.id)
+    if user_ids is not None:
+        people = people.where(User.id.in_(user_ids))
+    people_subquery = people.subquery("people")
+    newest = (
+        select(func.max(CompetencyLevel.id).label("id"))
+        .join(people_subquery, people_subquery.c.id == CompetencyLevel.user_id)
+        .where(_before(CompetencyLevel.set_at, filters))
+        .group_by(CompetencyLevel.user_id, CompetencyLevel.competency_id)
+        .subquery("newest")
+    )
+    return select(
+        CompetencyLevel.user_id, CompetencyLevel.competency_id, CompetencyLevel.level
+    ).join(newest, newest.c.id == CompetencyLevel.id)
+
+
+def level_distribution(
+    viewer: User, filters: Filters, competency_ids: list[str]
+) -> dict[str, dict[int, int]]:
+    """Per competency: how many people in scope are at each level, 0 meaning no level yet."""
+    levels = current_levels(viewer, filters).subquery("levels")
+    counted = db.session.execute(
+        select(levels.c.competency_id, levels.c.level, func.count()).group_by(
+            levels.c.competency_id, levels.c.level
+        )
+    )
+    people = (
+        db.session.scalar(people_query(viewer, filters, func.count(User.id)).order_by(None)) or 0
+    )
+    distribution = {competency: dict.fromkeys(range(5), 0) for competency in competency_ids}
+    for competency, level, count in counted:
+        if competency in distribution:
+            distribution[competency][level] = count
+    for counts in distribution.values():
+        counts[0] = people - sum(counts[level] for level in range(1, 5))
+    return distribution
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    """A person on the matrix and the heatmap: their modules and competency levels."""
+
+    user: User
+    team: Team
+    modules: dict[str, CompletionRow]
+    levels: dict[str, int]
+
+    @property
+    def complete_count(self) -> int:
+        return sum(1 for row in self.modules.values() if row.status == COMPLETE)
+
+
+@dataclass(frozen=True)
+class PeoplePage:
+    rows: list[PersonRow]
+    page: int
+    pages: int
+    total: int
+
+
+def people_page(viewer: User, filters: Filters, page: int = 1) -> PeoplePage:
+    """One page of people in scope (by name), with each module's record and their levels."""
+    ordered = people_query(viewer, filters, User, Team).order_by(User.full_name, User.id)
+    total = (
+        db.session.scalar(people_query(viewer, filters, func.count(User.id)).order_by(None)) or 0
+    )
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    found = db.session.execute(ordered.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    ids = [user.id for user, _team in found]
+    records: dict[int, dict[str, CompletionRow]] = {user_id: {} for user_id in ids}
+    if ids:
+        for row in completion_rows(viewer, filters, user_ids=ids):
+            records[row.user_id][row.module] = row
+    levels: dict[int, dict[str, int]] = {user_id: {} for user_id in ids}
+    if ids:
+        for user_id, competency, level in db.session.execute(current_levels(viewer, filters, ids)):
+            levels[user_id][competency] = level
+    rows = [
+        PersonRow(user=user, team=team, modules=records[user.id], levels=levels[user.id])
+        for user, team in found
+    ]
+    return PeoplePage(rows=rows, page=page, pages=pages, total=total)
+
+
+@dataclass(frozen=True)
+class GoalsNeedingAction:
+    to_approve: list[Goal]
+    overdue: list[Goal]
+    no_check_in: list[tuple[Goal, datetime]]  # the goal and when it last moved
+
+    @property
+    def total(self) -> int:
+        return len(self.to_approve) + len(self.overdue) + len(self.no_check_in)
+
+
+def goals_needing_action(viewer: User, filters: Filters, today: date) -> GoalsNeedingAction:
+    """Goals of people in scope that wait for someone: submitted for approval, approved but
+    past their due date, or approved with no check-in for ``CHECK_IN_EVERY_DAYS``."""
+    people = people_query(viewer, filters, User.id).subquery("people")
+    base = (
+        select(Goal)
+        .join(people, people.c.id == Goal.user_id)
+        .options(joinedload(Goal.user))
+        .order_by(Goal.due_on, Goal.id)
+    )
+    to_approve = list(db.session.scalars(base.where(Goal.state == GoalState.SUBMITTED)))
+    approved = list(db.session.scalars(base.where(Goal.state == GoalState.APPROVED)))
+    overdue = [goal for goal in approved if goal.due_on < today]
+    last_moves = dict(
+        db.session.execute(
+            select(CheckIn.goal_id, func.max(CheckIn.created_at))
+            .where(CheckIn.goal_id.in_([goal.id for goal in approved]))
+            .group_by(CheckIn.goal_id)
+        ).all()
+    )
+    approvals = dict(
+        db.session.execute(
+            select(GoalEvent.goal_id, func.max(GoalEvent.created_at))
+            .where(
+                GoalEvent.goal_id.in_([goal.id for goal in approved]),
+                GoalEvent.to_state == GoalState.APPROVED,
+            )
+            .group_by(GoalEvent.goal_id)
+        ).all()
+    )
+    limit = datetime.combine(today, time.min, tzinfo=UTC) - timedelta(days=CHECK_IN_EVERY_DAYS)
+    quiet = []
+    for goal in approved:
+        if goal in overdue:
+            continue
+        moments = [
+            moment
+            for moment in (last_moves.get(goal.id), approvals.get(goal.id), goal.updated_at)
+            if moment is not None
+        ]
+        last = max(_when(moment) for moment in moments)
+        if last < limit:
+            quiet.append((goal, last))
+    return GoalsNeedingAction(to_approve=to_approve, overdue=overdue, no_check_in=quiet)
+
+
+@dataclass(frozen=True)
+class Behind:
+    user: User
+    team: Team
+    modules_complete: int
+    last_activity: datetime | None
+    last_reminded: datetime | None
+
+
+def who_is_behind(viewer: User, filters: Filters, today: date, modules_total: int) -> list[Behind]:
+    """Active people in scope who have not finished the course and have done nothing in it for
+    ``BEHIND_AFTER_DAYS`` days, or never started: longest quiet first."""
+    people = people_query(viewer, filters.but(inactive=False), User, Team)
+    ids_query = people_query(viewer, filters.but(inactive=False), User.id).subquery("people")
+    activity = union_all(
+        *(
+            select(model.user_id, column.label("at"))
+            for model, column in (
+                (SectionRead, SectionRead.read_at),
+                (TaskCompletion, TaskCompletion.completed_at),
+                (QuizAttempt, QuizAttempt.started_at),
+            )
+        )
+    ).subquery("activity")
+    last_activity = dict(
+        db.session.execute(
+            select(activity.c.user_id, func.max(activity.c.at))
+            .join(ids_query, ids_query.c.id == activity.c.user_id)
+            .group_by(activity.c.user_id)
+        ).all()
+    )
+    complete = dict(
+        db.session.execute(
+            select(ModuleCompletion.user_id, func.count())
+            .join(ids_query, ids_query.c.id == ModuleCompletion.user_id)
+            .group_by(ModuleCompletion.user_id)
+        ).all()
+    )
+    reminded = dict(
+        db.session.execute(
+            select(Notification.user_id, func.max(Notification.created_at))
+            .join(ids_query, ids_query.c.id == Notification.user_id)
+            .where(Notification.kind == NotificationKind.REMINDER)
+            .group_by(Notification.user_id)
+        ).all()
+    )
+    limit = datetime.combine(today, time.min, tzinfo=UTC) - timedelta(days=BEHIND_AFTER_DAYS)
+    behind = []
+    for user, team in db.session.execute(people.order_by(User.full_name, User.id)):
+        done = complete.get(user.id, 0)
+        if modules_total and done >= modules_total:
+            continue
+        last = last_activity.get(user.id)
+        if isinstance(last, str):
+            last = _parse_timestamp(last)
+        last = _aware(last)
+        if last is not None and last >= limit:
+            continue
+        behind.append(Behind(user, team, done, last, _aware(reminded.get(user.id))))
+    epoch = datetime.min.replace(tzinfo=UTC)
+    return sorted(behind, key=lambda item: (item.last_activity or epoch, item.user.full_name))
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    filters: Filters
+    period: Period
+    people: PeoplePage
+    modules: list[ModuleSummary]
+    over_time: list[Bucket]
+    levels: dict[str, dict[int, int]]
+    goals: GoalsNeedingAction
+    behind: list[Behind]
+
+    @property
+    def completed_in_period(self) -> int:
+        return sum(bucket.count for bucket in self.over_time)
+
+
+def dashboard(
+    viewer: User, filters: Filters, competency_ids: list[str], today: date, page: int = 1
+) -> Dashboard:
+    """Everything the team and HR dashboards show, for the people ``viewer`` may see."""
+    modules = module_summaries(viewer, filters)
+    period = report_period(filters, today)
+    return Dashboard(
+        filters=filters,
+        period=period,
+        people=people_page(viewer, filters, page),
+        modules=modules,
+        over_time=completions_over_time(viewer, filters, period),
+        levels=level_distribution(viewer, filters, competency_ids),
+        goals=goals_needing_action(viewer, filters, today),
+        behind=who_is_behind(viewer, filters, today, _published_modules()),
+    )
+
+
+def _published_modules() -> int:
+    return (
+        db.session.scalar(
+            select(func.count(CourseModule.id)).where(CourseModule.current_version_id.is_not(None))
+        )
+        or 0
+    )
+
+
+def today() -> date:
+    """Today in the organisation's time zone (the app's default), for "overdue" and periods."""
+    from flask_babel import to_user_timezone
+
+    return to_user_timezone(datetime.now(UTC)).date()

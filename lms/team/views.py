@@ -1,28 +1,153 @@
-"""Teams as their managers see them (HR and admins within their scope)."""
+"""Team dashboards for managers (and HR and admins within their scope), and reminders."""
 
-from flask import Blueprint, render_template
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.wrappers import Response
 
+from lms.content import get_course
 from lms.extensions import db
-from lms.models import Role, User
-from lms.permissions import get_team_or_404, role_required, visible_teams
+from lms.i18n import current_locale
+from lms.models import ModuleCompletion, Role, User
+from lms.permissions import (
+    can_remind,
+    get_person_or_404,
+    get_team_or_404,
+    role_required,
+    visible_teams,
+)
+from lms.services import reminders, reports
+from lms.services.reminders import ReminderRefused
+from lms.services.reports import BadFilter, Filters
 
 bp = Blueprint("team", __name__, url_prefix="/team")
+
+
+def status_labels() -> dict[str, str]:
+    return {
+        reports.COMPLETE: _("Completed"),
+        reports.IN_PROGRESS: _("In progress"),
+        reports.NOT_STARTED: _("Not started"),
+    }
+
+
+def dashboard_context(filters: Filters, endpoint: str, **endpoint_args: Any) -> dict[str, Any]:
+    """What ``reports/_dashboard.html`` needs, for the people the current user may see."""
+    course = get_course()
+    locale = current_locale()
+    titles = {module.slug: module.text(locale).title for module in course.modules}
+    names = {key: competency.names[locale] for key, competency in course.competencies.items()}
+    today = reports.today()
+    page = request.args.get("page", "1")
+    d = reports.dashboard(
+        current_user, filters, list(names), today, int(page) if page.isdigit() else 1
+    )
+    labels = status_labels()
+
+    def page_url(number: int) -> str:
+        return url_for(
+            endpoint, **endpoint_args, **filters.as_args(), page=number, _anchor="matrix"
+        )
+
+    return {
+        "d": d,
+        "titles": titles,
+        "competency_names": names,
+        "status_labels": labels,
+        "page_url": page_url,
+        "can_remind": lambda person: can_remind(current_user, person),
+        "behind_days": reports.BEHIND_AFTER_DAYS,
+        "check_in_days": reports.CHECK_IN_EVERY_DAYS,
+        "module_chart": [
+            (
+                titles.get(summary.module, summary.module),
+                [summary.counts[status] for status in reversed(reports.STATUSES)],
+            )
+            for summary in d.modules
+        ],
+        "level_chart": [
+            (names[competency], [counts[level] for level in (4, 3, 2, 1, 0)])
+            for competency, counts in d.levels.items()
+        ],
+        "time_chart": [
+            (format_date(bucket.start, "d.MM" if locale == "ru" else "MMM d"), bucket.count)
+            for bucket in d.over_time
+        ],
+    }
+
+
+def _filters() -> Filters:
+    try:
+        return Filters.from_args(request.args)
+    except BadFilter as error:
+        abort(400, description=str(error))
 
 
 @bp.get("")
 @role_required(Role.MANAGER, Role.HR, Role.ADMIN)
 def index() -> str:
     teams = list(db.session.scalars(visible_teams(current_user)))
-    return render_template("team/index.html", teams=teams)
+    filters = _filters()
+    # Managers choose among their teams; narrowing to a team they cannot see shows nobody.
+    filters = Filters(
+        team=filters.team, module=filters.module, since=filters.since, until=filters.until
+    )
+    context = dashboard_context(filters, "team.index")
+    return render_template("team/index.html", teams=teams, filters=filters, **context)
 
 
 @bp.get("/<int:team_id>")
 @role_required(Role.MANAGER, Role.HR, Role.ADMIN)
 def detail(team_id: int) -> str:
     team = get_team_or_404(team_id, current_user)
-    members = db.session.scalars(
-        select(User).where(User.team_id == team.id, User.active).order_by(User.full_name)
-    ).all()
-    return render_template("team/detail.html", team=team, members=members)
+    filters = _filters()
+    filters = Filters(team=team.id, module=filters.module, since=filters.since, until=filters.until)
+    context = dashboard_context(filters, "team.detail", team_id=team.id)
+    return render_template("team/detail.html", team=team, filters=filters, **context)
+
+
+@bp.post("/people/<int:user_id>/remind")
+@role_required(Role.MANAGER, Role.HR, Role.ADMIN)
+def remind(user_id: int) -> Response:
+    person = get_person_or_404(user_id, current_user)
+    completed = db.session.scalar(
+        select(db.func.count(ModuleCompletion.id)).where(ModuleCompletion.user_id == person.id)
+    )
+    modules_left = max(len(get_course().modules) - (completed or 0), 0)
+    try:
+        reminders.remind(current_user, person, modules_left)
+    except ReminderRefused as refused:
+        db.session.rollback()
+        if refused.status == 403:
+            abort(403)
+        flash(str(refused), "error")
+    else:
+        db.session.commit()
+        emailed = reminders.send_email(current_user, person, modules_left)
+        if emailed:
+            flash(
+                _(
+                    "A reminder was sent to %(name)s in the app and by e-mail.",
+                    name=person.full_name,
+                )
+            )
+        else:
+            flash(_("A reminder was sent to %(name)s in the app.", name=person.full_name))
+    return redirect(_back(person))
+
+
+def _back(person: User) -> str:
+    """Back to the dashboard the reminder was sent from (only a local path is followed)."""
+    target = request.form.get("next", "")
+    parts = urlsplit(target)
+    local = target.startswith("/") and target[1:2] not in {"/", "\\"}
+    if local and not parts.scheme and not parts.netloc:
+        return target
+    return url_for("team.index")
