@@ -6,9 +6,10 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask, jsonify, render_template, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter, Map
 
 from lms import config as lms_config
 
@@ -22,12 +23,23 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     lms_config.finalise(settings, app.instance_path)
     app.config.update(settings)
 
+    # An id beyond the database's integer can name no record: such URLs are a 404, not a
+    # database error. Set before the blueprints, whose <int:...> rules use it.
+    app.url_map.converters["int"] = DatabaseIdConverter
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)
     return app
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """``<int:...>`` in every route: at most the largest id the database can hold."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def register_extensions(app: Flask) -> None:
@@ -99,7 +111,9 @@ def register_blueprints(app: Flask) -> None:
 def register_errorhandlers(app: Flask) -> None:
     from lms.extensions import db
 
-    def render_error(error: HTTPException) -> tuple[str, int]:
+    def render_error(error: HTTPException) -> Any:
+        if request.path.startswith("/api/"):  # programs get JSON, like the API's own errors
+            return jsonify(error=error.description), error.code or 500
         return render_template("errors/error.html", code=error.code, error=error), error.code or 500
 
     for code in (400, 403, 404, 405, 413, 503):
@@ -146,9 +160,10 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from lms.cli import content_group, demo_command, quickstart_command, quiz_group
+    from lms.cli import content_group, demo_command, quickstart_command, quiz_group, users_group
 
     app.cli.add_command(content_group)
     app.cli.add_command(demo_command)
     app.cli.add_command(quickstart_command)
     app.cli.add_command(quiz_group)
+    app.cli.add_command(users_group)

@@ -1,9 +1,10 @@
 """The one permission layer: who may open which view, and which objects they may see.
 
-Every view declares its access with exactly one of ``public``, ``signed_in`` or
-``role_required``; ``check_every_view_declares_access`` refuses to start an app with a view
-that does not, so a new page can never be open by accident. Anonymous people are sent to
-``/login`` from every view that is not public.
+Every view declares its access with exactly one of ``public``, ``signed_in``,
+``role_required`` or ``token_required``; ``check_every_view_declares_access`` refuses to start
+an app with a view that does not, so a new page can never be open by accident. Anonymous
+people are sent to ``/login`` from every page that is not public; the read API answers 401
+instead, and knows nothing of sign-ins: only a bearer token opens it.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, abort, current_app, request
+from flask import Flask, abort, current_app, g, jsonify, request
 from flask_login import current_user
 from sqlalchemy import ColumnElement, Select, false, or_, select
 
 from lms.extensions import db, login_manager
 from lms.models import Centre, CourseModule, Goal, QuizAttempt, Role, Team, User
+from lms.services import api_tokens
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -54,17 +56,58 @@ def role_required(*roles: Role) -> Callable[[View], View]:
     return decorate
 
 
+BEARER_REALM = "Client-Centricity Academy API"
+
+
+def token_required(view: View) -> View:
+    """Open only to a valid API token (``Authorization: Bearer <token>``); 401 for the rest.
+
+    The token acts as the admin who issued it, as they stand now: ``flask.g.api_user``,
+    whose scope the view applies through ``visible_teams``. A session cookie opens nothing
+    here, so the read API needs no CSRF protection and a signed-in browser reads nothing.
+    """
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        scheme, _space, credentials = request.headers.get("Authorization", "").partition(" ")
+        credentials = credentials.strip()
+        if scheme.lower() != "bearer" or not credentials:
+            return _bearer_challenge("a bearer token is required: Authorization: Bearer <token>")
+        user = api_tokens.authenticate(credentials)
+        if user is None:
+            return _bearer_challenge("the token is not valid", error="invalid_token")
+        if db.session.dirty:
+            db.session.commit()  # the token's last-use stamp, written at most once a minute
+        g.api_user = user
+        return view(*args, **kwargs)
+
+    setattr(wrapper, ACCESS_ATTRIBUTE, "token")
+    return wrapper  # type: ignore[return-value]
+
+
+def _bearer_challenge(message: str, error: str | None = None) -> Any:
+    """A 401 in the API's JSON shape, with the challenge RFC 6750 asks for."""
+    response = jsonify(error=message)
+    response.status_code = 401
+    challenge = f'Bearer realm="{BEARER_REALM}"'
+    if error is not None:
+        challenge += f', error="{error}"'
+    response.headers["WWW-Authenticate"] = challenge
+    return response
+
+
 def access_of(endpoint: str) -> str | None:
     view = current_app.view_functions.get(endpoint)
     return getattr(view, ACCESS_ATTRIBUTE, None)
 
 
 def send_anonymous_to_login() -> Any:
-    """``before_request`` hook: anything but public views and static files needs a sign-in."""
+    """``before_request`` hook: anything but public views, the API (its own 401) and static
+    files needs a sign-in."""
     endpoint = request.endpoint
     if endpoint is None or endpoint == "static" or endpoint.endswith(".static"):
         return None
-    if access_of(endpoint) == "public" or current_user.is_authenticated:
+    if access_of(endpoint) in {"public", "token"} or current_user.is_authenticated:
         return None
     return login_manager.unauthorized()
 
@@ -197,6 +240,16 @@ def can_recognise(giver: User, recipient: User) -> bool:
         return False
     same_team = giver.team_id is not None and giver.team_id == recipient.team_id
     return same_team or manages(giver, recipient)
+
+
+def can_remind(sender: User, person: User) -> bool:
+    """A reminder about the course: the person's managers, and HR and admins who may see the
+    person; never oneself, never someone deactivated."""
+    if sender.id == person.id or not person.active:
+        return False
+    if manages(sender, person):
+        return True
+    return sender.has_role(Role.HR, Role.ADMIN) and can_view_person(sender, person)
 
 
 def can_set_org_goal(user: User, region_id: int) -> bool:

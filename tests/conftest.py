@@ -67,11 +67,39 @@ class IsolatedClient(FlaskClient):
     """Runs each request in its own app context, as in production.
 
     Flask reuses an app context that is already pushed (the test's own, which it needs for
-    the database), and ``g`` would then leak from one request to the next.
+    the database), and ``g`` would then leak from one request to the next. A streamed
+    response is read in the request's context too, as a server reads it in the request's
+    thread: ``stream_with_context`` pushes the request's contexts for the first chunk (which
+    the test client reads at once) and pops them after the last, which fails in another
+    context.
     """
 
     def open(self, *args: Any, **kwargs: Any) -> Any:
-        return contextvars.Context().run(super().open, *args, **kwargs)
+        context = contextvars.Context()
+        response = context.run(super().open, *args, **kwargs)
+        if response.is_streamed:
+            response.response = _ReadIn(context, response.response)
+        return response
+
+
+class _ReadIn:
+    """A response's chunks, each read (and the response closed) in ``context``."""
+
+    def __init__(self, context: contextvars.Context, chunks: Any) -> None:
+        self.context = context
+        self.chunks = chunks
+        self.iterator = iter(chunks)
+
+    def __iter__(self) -> _ReadIn:
+        return self
+
+    def __next__(self) -> Any:
+        return self.context.run(next, self.iterator)
+
+    def close(self) -> None:
+        close = getattr(self.chunks, "close", None)
+        if close is not None:
+            self.context.run(close)
 
 
 @pytest.fixture

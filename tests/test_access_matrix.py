@@ -98,6 +98,18 @@ EXPECTED: dict[str, tuple[str, dict[str, int]]] = {
             "admin": 200,
         },
     ),  # fmt: skip
+    # The training transcript (PDF): whoever may see the person's page.
+    "people.transcript": (
+        "/people/{employee}/transcript.pdf",
+        {
+            "anonymous": 302,
+            "employee": 200,
+            "own_manager": 200,
+            "other_manager": 403,
+            "regional_hr": 200,
+            "admin": 200,
+        },
+    ),  # fmt: skip
     # Only the person's manager reviews, never the person, HR or an admin.
     "people.review": (
         "/people/{employee}/review",
@@ -149,6 +161,38 @@ EXPECTED: dict[str, tuple[str, dict[str, int]]] = {
         "/hr/goals",
         {"anonymous": 302} | dict.fromkeys(PEOPLE[1:4], 403) | dict.fromkeys(PEOPLE[4:], 200),
     ),
+    # HR's reports: HR (their region) and admins; managers have /team.
+    "hr.reports": (
+        "/hr",
+        {"anonymous": 302} | dict.fromkeys(PEOPLE[1:4], 403) | dict.fromkeys(PEOPLE[4:], 200),
+    ),
+    "hr.import_people": (
+        "/hr/import",
+        {"anonymous": 302} | dict.fromkeys(PEOPLE[1:4], 403) | dict.fromkeys(PEOPLE[4:], 200),
+    ),
+    # Exports of completion records: HR (their region) and admins only, never managers.
+    "hr.export_csv": (
+        "/hr/exports/completions.csv",
+        {"anonymous": 302} | dict.fromkeys(PEOPLE[1:4], 403) | dict.fromkeys(PEOPLE[4:], 200),
+    ),
+    "hr.export_xlsx": (
+        "/hr/exports/completions.xlsx",
+        {"anonymous": 302} | dict.fromkeys(PEOPLE[1:4], 403) | dict.fromkeys(PEOPLE[4:], 200),
+    ),
+    "hr.export_xapi": (
+        "/hr/exports/statements.jsonl",
+        {"anonymous": 302} | dict.fromkeys(PEOPLE[1:4], 403) | dict.fromkeys(PEOPLE[4:], 200),
+    ),
+    "admin.tokens": (
+        "/admin/tokens",
+        {"anonymous": 302} | dict.fromkeys(PEOPLE[1:5], 403) | {"admin": 200},
+    ),
+    # The read API opens only to bearer tokens: a signed-in browser is as anonymous (401).
+    "api.people": ("/api/v1/people", dict.fromkeys(PEOPLE, 401)),
+    "api.completions": ("/api/v1/completions", dict.fromkeys(PEOPLE, 401)),
+    "api.competencies": ("/api/v1/competencies", dict.fromkeys(PEOPLE, 401)),
+    "api.goals": ("/api/v1/goals", dict.fromkeys(PEOPLE, 401)),
+    "api.openapi_document": ("/api/v1/openapi.json", EVERYONE_OK),
 }
 # Further URL rules of an endpoint already in EXPECTED (one row per rule, same shape).
 MORE_RULES: list[tuple[str, str, dict[str, int]]] = [
@@ -157,7 +201,7 @@ MORE_RULES: list[tuple[str, str, dict[str, int]]] = [
 # POST-only endpoints: checked for CSRF and method elsewhere (test_auth.py, test_goal_pages.py).
 POST_ONLY = {"auth.logout", "auth.set_locale", "learn.mark_read", "quiz.start", "quiz.answer",
              "me.self_assess", "goals.act", "goals.check_in", "notifications.open_one",
-             "notifications.read_all"}  # fmt: skip
+             "notifications.read_all", "admin.revoke_token", "team.remind"}  # fmt: skip
 
 
 @pytest.fixture

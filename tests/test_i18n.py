@@ -5,7 +5,11 @@ from babel.messages.pofile import read_po
 
 from tests.conftest import ROOT
 
-METHOD_MAP = [("**.py", "python"), ("templates/**.html", "jinja2")]
+METHOD_MAP = [
+    ("**.py", "python"),
+    ("templates/**.html", "jinja2"),
+    ("templates/**.txt", "jinja2"),
+]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
 
 

@@ -6,6 +6,7 @@ import pytest
 from flask import Blueprint
 
 from lms import create_app, permissions
+from lms.extensions import db
 from lms.models import Role
 
 
@@ -14,8 +15,9 @@ def two_teams(make):
     own = make.team("Own team", centre="North", region="Region A")
     other = make.team("Other team", centre="South", region="Region B")
     make.user("boss@example.test", roles=(Role.EMPLOYEE, Role.MANAGER), team=own, manages=(own,))
-    make.user("member@example.test", team=own)
-    make.user("stranger@example.test", team=other)
+    make.user("member@example.test", team=own).full_name = "Member Of Own"
+    make.user("stranger@example.test", team=other).full_name = "Stranger Of Other"
+    db.session.commit()
     return own, other
 
 
@@ -24,7 +26,7 @@ def test_manager_sees_own_team(auth, client, two_teams):
     auth.login("boss@example.test")
     page = client.get(f"/team/{own.id}")
     assert page.status_code == 200
-    assert "member@example.test" in page.get_data(as_text=True)
+    assert "Member Of Own" in page.get_data(as_text=True)
 
 
 def test_manager_is_denied_another_teams_data(auth, client, two_teams):
@@ -32,8 +34,10 @@ def test_manager_is_denied_another_teams_data(auth, client, two_teams):
     auth.login("boss@example.test")
     response = client.get(f"/team/{other.id}")
     assert response.status_code == 403
-    assert "stranger@example.test" not in response.get_data(as_text=True)
-    assert "Other team" not in client.get("/team").get_data(as_text=True)
+    assert "Stranger Of Other" not in response.get_data(as_text=True)
+    teams_page = client.get("/team").get_data(as_text=True)
+    assert "Other team" not in teams_page
+    assert "Stranger Of Other" not in teams_page
 
 
 def test_missing_team_is_404(auth, client, two_teams):

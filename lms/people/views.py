@@ -4,19 +4,31 @@ review a manager records for a person in their team."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
+from io import BytesIO
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from lms.content import get_course
+from lms.content.pdf import PdfUnavailable, render_pdf
 from lms.extensions import db
 from lms.i18n import current_locale
 from lms.models import User
 from lms.people.forms import ReviewForm, review_form
 from lms.permissions import can_recognise, get_person_or_404, manages, signed_in
-from lms.services import competencies, goals, recognition, reviews
+from lms.services import audit, certificates, competencies, exports, goals, recognition, reviews
 from lms.services.reviews import PlannedAction, Rating, ReviewRefused
 
 bp = Blueprint("people", __name__, url_prefix="/people")
@@ -43,6 +55,51 @@ def person(user_id: int) -> str:
         badge_text=recognition.badge_text,
         recognitions=recognition.recognitions_of(person),
         locale=current_locale(),
+    )
+
+
+@bp.get("/<int:user_id>/transcript.pdf")
+@signed_in
+def transcript(user_id: int) -> Response | tuple[str, int]:
+    """The person's training transcript: each module with its status, score, attempts,
+    completion date and content version, and the certificate; for the person and whoever may
+    see their page."""
+    person = get_person_or_404(user_id, current_user)
+    locale = current_locale()
+    record = exports.transcript(person, get_course(), locale)
+    certificate = record.certificate
+    generated_at = datetime.now(UTC)
+    html = render_template(
+        "people/transcript_pdf.html",
+        transcript=record,
+        person=person,
+        statuses=exports.status_labels(),
+        code=certificates.format_code(certificate.code) if certificate else None,
+        verify_url=(
+            url_for(
+                "certificates.verify",
+                code=certificates.format_code(certificate.code),
+                _external=True,
+            )
+            if certificate
+            else None
+        ),
+        generated_at=generated_at,
+        locale=locale,
+    )
+    try:
+        pdf = render_pdf(html)
+    except PdfUnavailable as error:
+        current_app.logger.error("transcript PDF cannot be made: %s", error)
+        message = _("The PDF cannot be made right now. Please try again later.")
+        return render_template("errors/error.html", code=503, message=message), 503
+    audit.record(current_user, "export.transcript", person=person.id, rows=len(record.lines))
+    db.session.commit()
+    return send_file(
+        BytesIO(pdf),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=f"transcript-{person.id}-{generated_at.date().isoformat()}.pdf",
     )
 
 

@@ -23,8 +23,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from lms.content import Course, Module
 from lms.content.loader import Competency
@@ -155,6 +156,24 @@ class CompetencyStatus:
     @property
     def self_assessment(self) -> CompetencyEvidence | None:
         return next((item for item in self.evidence if item.kind == EvidenceKind.SELF), None)
+
+
+def current_level_condition(before: datetime | None = None) -> ColumnElement[bool]:
+    """Whether a ``CompetencyLevel`` row is the person's current level in its competency: no
+    newer row (by ``set_at``, then id, as ``competency_statuses`` reads it) exists; with
+    ``before``, the level as it stood just before that moment."""
+    newer = aliased(CompetencyLevel)
+    conditions = [
+        newer.user_id == CompetencyLevel.user_id,
+        newer.competency_id == CompetencyLevel.competency_id,
+        or_(
+            newer.set_at > CompetencyLevel.set_at,
+            and_(newer.set_at == CompetencyLevel.set_at, newer.id > CompetencyLevel.id),
+        ),
+    ]
+    if before is not None:
+        conditions.append(newer.set_at < before)
+    return ~exists().where(*conditions)
 
 
 def competency_statuses(user: User, course: Course) -> list[CompetencyStatus]:

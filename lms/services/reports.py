@@ -12,12 +12,16 @@ their region or everything, admins everything. Filters only ever narrow that.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, case, func, literal, select, union_all
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import Select, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import aliased, joinedload
 
 from lms.extensions import db
@@ -42,6 +46,7 @@ from lms.models import (
     User,
 )
 from lms.permissions import visible_teams
+from lms.services.competencies import current_level_condition
 
 NOT_STARTED = "not_started"
 IN_PROGRESS = "in_progress"
@@ -49,6 +54,32 @@ COMPLETE = "complete"
 STATUSES = (NOT_STARTED, IN_PROGRESS, COMPLETE)
 
 STREAM_BATCH = 1000
+MAX_ID = 2**31 - 1  # the database's integer
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+
+
+def parse_id(raw: str) -> int | None:
+    """A record id from a query string, or None when it cannot be one (so: nothing found)."""
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10:
+        return None
+    number = int(raw)
+    return number if number <= MAX_ID else None
+
+
+def zone() -> ZoneInfo:
+    """The organisation's time zone: where its days begin and end."""
+    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+def start_of(day: date) -> datetime:
+    """The first instant of ``day`` in the organisation's time zone."""
+    return datetime.combine(day, time.min, tzinfo=zone())
+
+
+def day_of(moment: datetime) -> date:
+    """The organisation's calendar day of a moment."""
+    return moment.astimezone(zone()).date()
 
 
 class BadFilter(ValueError):
@@ -81,9 +112,10 @@ class Filters:
         for name in ("region", "centre", "team"):
             raw = (args.get(name) or "").strip()
             if raw:
-                if not raw.isdigit():
-                    raise BadFilter(name, f"{name} must be a number")
-                values[name] = int(raw)
+                number = parse_id(raw)
+                if number is None:
+                    raise BadFilter(name, _("%(name)s must be a number.", name=name))
+                values[name] = number
         module = (args.get("module") or "").strip()
         if module:
             values["module"] = module
@@ -93,9 +125,21 @@ class Filters:
                 try:
                     values[name] = date.fromisoformat(raw)
                 except ValueError:
-                    raise BadFilter(name, f"{name} must be a date as YYYY-MM-DD") from None
+                    raise BadFilter(
+                        name, _("%(name)s must be a date as YYYY-MM-DD.", name=name)
+                    ) from None
+                if not FIRST_DAY <= values[name] <= LAST_DAY:
+                    raise BadFilter(
+                        name,
+                        _(
+                            "%(name)s must be between %(first)s and %(last)s.",
+                            name=name,
+                            first=FIRST_DAY.isoformat(),
+                            last=LAST_DAY.isoformat(),
+                        ),
+                    )
         if values.get("since") and values.get("until") and values["since"] > values["until"]:
-            raise BadFilter("until", "the period ends before it starts")
+            raise BadFilter("until", _("The period ends before it starts."))
         values["inactive"] = (args.get("inactive") or "") in {"1", "true", "on", "yes"}
         return cls(**values)
 
@@ -117,7 +161,7 @@ class Filters:
         """The first instant after the period, or None for "up to now"."""
         if self.until is None:
             return None
-        return datetime.combine(self.until + timedelta(days=1), time.min, tzinfo=UTC)
+        return start_of(self.until + timedelta(days=1))
 
 
 @dataclass(frozen=True)
@@ -178,17 +222,30 @@ def _before(column: Any, filters: Filters) -> Any:
     return literal(True) if cutoff is None else column < cutoff
 
 
-def _started(filters: Filters) -> Any:
-    """The first thing each person did in each module: (user_id, module_id, started_at)."""
-    parts = [
-        select(model.user_id, model.module_id, column.label("at")).where(_before(column, filters))
-        for model, column in (
-            (SectionRead, SectionRead.read_at),
-            (TaskCompletion, TaskCompletion.completed_at),
-            (QuizAttempt, QuizAttempt.started_at),
+ACTIVITY = (
+    (SectionRead, SectionRead.read_at),
+    (TaskCompletion, TaskCompletion.completed_at),
+    (QuizAttempt, QuizAttempt.started_at),
+)
+"""What counts as doing something in a module: a section read, a task done, a quiz begun."""
+
+
+def _activity(people_ids: Any, filters: Filters) -> Any:
+    """Everything the people did (user_id, module_id, at), up to the period's end. Each part
+    is limited to the people first, so that no database aggregates everyone's history."""
+    return union_all(
+        *(
+            select(model.user_id, model.module_id, column.label("at")).where(
+                model.user_id.in_(people_ids), _before(column, filters)
+            )
+            for model, column in ACTIVITY
         )
-    ]
-    activity = union_all(*parts).subquery("activity")
+    ).subquery("activity")
+
+
+def _started(people_ids: Any, filters: Filters) -> Any:
+    """The first thing each person did in each module: (user_id, module_id, started_at)."""
+    activity = _activity(people_ids, filters)
     return (
         select(
             activity.c.user_id,
@@ -200,8 +257,9 @@ def _started(filters: Filters) -> Any:
     )
 
 
-def _attempts(filters: Filters) -> Any:
+def _attempts(people_ids: Any, filters: Filters) -> Any:
     submitted = and_(
+        QuizAttempt.user_id.in_(people_ids),
         QuizAttempt.state == AttemptState.SUBMITTED,
         QuizAttempt.submitted_at.is_not(None),
         _before(QuizAttempt.submitted_at, filters),
@@ -241,8 +299,9 @@ def completion_rows_query(
         chosen = chosen.where(User.id.in_(user_ids))
     people = chosen.subquery("people")
     modules = _modules_query(filters).subquery("modules")
-    started = _started(filters)
-    attempts = _attempts(filters)
+    people_ids = select(people.c.id)
+    started = _started(people_ids, filters)
+    attempts = _attempts(people_ids, filters)
     completion = aliased(ModuleCompletion)
     version = aliased(ContentVersion)
     status = case(
@@ -308,29 +367,32 @@ def completion_rows(
     query = completion_rows_query(viewer, filters, user_ids).execution_options(
         stream_results=True, yield_per=STREAM_BATCH
     )
-    for row in db.session.execute(query):
-        started_at = row.started_at
-        if isinstance(started_at, str):  # SQLite hands back MIN() over a UNION as text
-            started_at = _parse_timestamp(started_at)
-        yield CompletionRow(
-            user_id=row.id,
-            full_name=row.full_name,
-            email=row.email,
-            employee_number=row.employee_number,
-            active=bool(row.active),
-            region=row.region,
-            centre=row.centre,
-            team=row.team,
-            team_id=row.team_id,
-            module=row.slug,
-            module_position=row.position,
-            content_version=row.content_hash[:12] if row.content_hash else None,
-            status=row.status,
-            score=row.score,
-            attempts=row.attempts,
-            started_at=_aware(started_at),
-            completed_at=row.completed_at,
-        )
+    # Closed when the reader stops early (a download cut short): no server-side cursor is
+    # left open on the connection.
+    with db.session.execute(query) as result:
+        for row in result:
+            started_at = row.started_at
+            if isinstance(started_at, str):  # SQLite hands back MIN() over a UNION as text
+                started_at = _parse_timestamp(started_at)
+            yield CompletionRow(
+                user_id=row.id,
+                full_name=row.full_name,
+                email=row.email,
+                employee_number=row.employee_number,
+                active=bool(row.active),
+                region=row.region,
+                centre=row.centre,
+                team=row.team,
+                team_id=row.team_id,
+                module=row.slug,
+                module_position=row.position,
+                content_version=row.content_hash[:12] if row.content_hash else None,
+                status=row.status,
+                score=row.score,
+                attempts=row.attempts,
+                started_at=_aware(started_at),
+                completed_at=row.completed_at,
+            )
 
 
 def _parse_timestamp(value: str) -> datetime:
@@ -433,10 +495,10 @@ class Bucket:
 
 def completions_over_time(viewer: User, filters: Filters, period: Period) -> list[Bucket]:
     """Module completions by people in scope per week of the period (per month past half a
-    year), counted by day in the database."""
+    year, per year past three), by the organisation's calendar days."""
     people = people_query(viewer, filters, User.id).subquery("people")
-    start = datetime.combine(period.start, time.min, tzinfo=UTC)
-    end = datetime.combine(period.end + timedelta(days=1), time.min, tzinfo=UTC)
+    start = start_of(period.start)
+    end = start_of(period.end + timedelta(days=1))
     query = (
         select(ModuleCompletion.completed_at)
         .join(people, people.c.id == ModuleCompletion.user_id)
@@ -448,12 +510,11 @@ def completions_over_time(viewer: User, filters: Filters, period: Period) -> lis
         )
     buckets = _buckets(period)
     counts = [0] * len(buckets)
+    starts = [first for first, _last in buckets]
     for (completed_at,) in db.session.execute(query.execution_options(yield_per=STREAM_BATCH)):
-        day = _aware(completed_at).date()  # type: ignore[union-attr]
-        for index, (first, last) in enumerate(buckets):
-            if first <= day <= last:
-                counts[index] += 1
-                break
+        index = bisect_right(starts, day_of(_when(completed_at))) - 1
+        if 0 <= index < len(counts):
+            counts[index] += 1
     return [
         Bucket(first, last, count) for (first, last), count in zip(buckets, counts, strict=True)
     ]
@@ -468,10 +529,16 @@ def _buckets(period: Period) -> list[tuple[date, date]]:
             buckets.append((max(first, period.start), min(last, period.end)))
             first = last + timedelta(days=1)
         return buckets
-    first = period.start.replace(day=1)
+    yearly = period.days > 3 * 366
+    first = period.start.replace(month=1, day=1) if yearly else period.start.replace(day=1)
     while first <= period.end:
-        following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+        if yearly:
+            following = first.replace(year=first.year + 1) if first.year < 9999 else date.max
+        else:
+            following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
         buckets.append((max(first, period.start), min(following - timedelta(days=1), period.end)))
+        if following == date.max:
+            break
         first = following
     return buckets
 
@@ -483,16 +550,14 @@ def current_levels(viewer: User, filters: Filters, user_ids: list[int] | None = 
     if user_ids is not None:
         people = people.where(User.id.in_(user_ids))
     people_subquery = people.subquery("people")
-    newest = (
-        select(func.max(CompetencyLevel.id).label("id"))
+    return (
+        select(CompetencyLevel.user_id, CompetencyLevel.competency_id, CompetencyLevel.level)
         .join(people_subquery, people_subquery.c.id == CompetencyLevel.user_id)
-        .where(_before(CompetencyLevel.set_at, filters))
-        .group_by(CompetencyLevel.user_id, CompetencyLevel.competency_id)
-        .subquery("newest")
+        .where(
+            _before(CompetencyLevel.set_at, filters),
+            current_level_condition(filters.cutoff),
+        )
     )
-    return select(
-        CompetencyLevel.user_id, CompetencyLevel.competency_id, CompetencyLevel.level
-    ).join(newest, newest.c.id == CompetencyLevel.id)
 
 
 def level_distribution(
@@ -588,24 +653,28 @@ def goals_needing_action(viewer: User, filters: Filters, today: date) -> GoalsNe
     to_approve = list(db.session.scalars(base.where(Goal.state == GoalState.SUBMITTED)))
     approved = list(db.session.scalars(base.where(Goal.state == GoalState.APPROVED)))
     overdue = [goal for goal in approved if goal.due_on < today]
+    # A subquery, not a list of ids: a whole country's goals would exceed a query's parameters.
+    approved_ids = (
+        select(Goal.id)
+        .join(people, people.c.id == Goal.user_id)
+        .where(Goal.state == GoalState.APPROVED)
+        .scalar_subquery()
+    )
     last_moves = dict(
         db.session.execute(
             select(CheckIn.goal_id, func.max(CheckIn.created_at))
-            .where(CheckIn.goal_id.in_([goal.id for goal in approved]))
+            .where(CheckIn.goal_id.in_(approved_ids))
             .group_by(CheckIn.goal_id)
         ).all()
     )
     approvals = dict(
         db.session.execute(
             select(GoalEvent.goal_id, func.max(GoalEvent.created_at))
-            .where(
-                GoalEvent.goal_id.in_([goal.id for goal in approved]),
-                GoalEvent.to_state == GoalState.APPROVED,
-            )
+            .where(GoalEvent.goal_id.in_(approved_ids), GoalEvent.to_state == GoalState.APPROVED)
             .group_by(GoalEvent.goal_id)
         ).all()
     )
-    limit = datetime.combine(today, time.min, tzinfo=UTC) - timedelta(days=CHECK_IN_EVERY_DAYS)
+    limit = start_of(today) - timedelta(days=CHECK_IN_EVERY_DAYS)
     quiet = []
     for goal in approved:
         if goal in overdue:
@@ -630,58 +699,72 @@ class Behind:
     last_reminded: datetime | None
 
 
-def who_is_behind(viewer: User, filters: Filters, today: date, modules_total: int) -> list[Behind]:
-    """Active people in scope who have not finished the course and have done nothing in it for
-    ``BEHIND_AFTER_DAYS`` days, or never started: longest quiet first."""
-    people = people_query(viewer, filters.but(inactive=False), User, Team)
-    ids_query = people_query(viewer, filters.but(inactive=False), User.id).subquery("people")
-    activity = union_all(
-        *(
-            select(model.user_id, column.label("at"))
-            for model, column in (
-                (SectionRead, SectionRead.read_at),
-                (TaskCompletion, TaskCompletion.completed_at),
-                (QuizAttempt, QuizAttempt.started_at),
-            )
+def _behind_query(viewer: User, filters: Filters, today: date, modules_total: int) -> Any:
+    """Active people in scope who have not finished the course and have done nothing in it
+    for ``BEHIND_AFTER_DAYS`` days, or never started, with what the list shows of them:
+    decided in the database, whatever the scope's size."""
+    scope = filters.but(inactive=False)
+    ids = people_query(viewer, scope, User.id)
+    activity = _activity(ids, Filters())
+    last = (
+        select(activity.c.user_id, func.max(activity.c.at).label("at"))
+        .group_by(activity.c.user_id)
+        .subquery("last_activity")
+    )
+    done = (
+        select(ModuleCompletion.user_id, func.count().label("modules"))
+        .where(ModuleCompletion.user_id.in_(ids))
+        .group_by(ModuleCompletion.user_id)
+        .subquery("done")
+    )
+    reminded = (
+        select(Notification.user_id, func.max(Notification.created_at).label("at"))
+        .where(
+            Notification.user_id.in_(ids),
+            Notification.kind == NotificationKind.REMINDER,
         )
-    ).subquery("activity")
-    last_activity = dict(
-        db.session.execute(
-            select(activity.c.user_id, func.max(activity.c.at))
-            .join(ids_query, ids_query.c.id == activity.c.user_id)
-            .group_by(activity.c.user_id)
-        ).all()
+        .group_by(Notification.user_id)
+        .subquery("reminded")
     )
-    complete = dict(
-        db.session.execute(
-            select(ModuleCompletion.user_id, func.count())
-            .join(ids_query, ids_query.c.id == ModuleCompletion.user_id)
-            .group_by(ModuleCompletion.user_id)
-        ).all()
+    completed = func.coalesce(done.c.modules, 0)
+    limit = start_of(today) - timedelta(days=BEHIND_AFTER_DAYS)
+    return (
+        people_query(viewer, scope, User, Team, completed, last.c.at, reminded.c.at)
+        .outerjoin(last, last.c.user_id == User.id)
+        .outerjoin(done, done.c.user_id == User.id)
+        .outerjoin(reminded, reminded.c.user_id == User.id)
+        .where(
+            completed < modules_total,
+            or_(last.c.at.is_(None), last.c.at < limit),
+        )
+    ), last
+
+
+def who_is_behind(
+    viewer: User, filters: Filters, today: date, modules_total: int, limit: int | None = None
+) -> list[Behind]:
+    """Who is behind (see ``_behind_query``): never started first, then the longest quiet,
+    then by name; the first ``limit`` of them when given."""
+    query, last = _behind_query(viewer, filters, today, modules_total)
+    query = query.order_by(
+        case((last.c.at.is_(None), 0), else_=1), last.c.at, User.full_name, User.id
     )
-    reminded = dict(
-        db.session.execute(
-            select(Notification.user_id, func.max(Notification.created_at))
-            .join(ids_query, ids_query.c.id == Notification.user_id)
-            .where(Notification.kind == NotificationKind.REMINDER)
-            .group_by(Notification.user_id)
-        ).all()
-    )
-    limit = datetime.combine(today, time.min, tzinfo=UTC) - timedelta(days=BEHIND_AFTER_DAYS)
-    behind = []
-    for user, team in db.session.execute(people.order_by(User.full_name, User.id)):
-        done = complete.get(user.id, 0)
-        if modules_total and done >= modules_total:
-            continue
-        last = last_activity.get(user.id)
-        if isinstance(last, str):
-            last = _parse_timestamp(last)
-        last = _aware(last)
-        if last is not None and last >= limit:
-            continue
-        behind.append(Behind(user, team, done, last, _aware(reminded.get(user.id))))
-    epoch = datetime.min.replace(tzinfo=UTC)
-    return sorted(behind, key=lambda item: (item.last_activity or epoch, item.user.full_name))
+    if limit is not None:
+        query = query.limit(limit)
+    return [
+        Behind(user, team, done, _aware(_maybe_when(last_at)), _aware(_maybe_when(reminded_at)))
+        for user, team, done, last_at, reminded_at in db.session.execute(query)
+    ]
+
+
+def count_behind(viewer: User, filters: Filters, today: date, modules_total: int) -> int:
+    query, _last = _behind_query(viewer, filters, today, modules_total)
+    counted = select(func.count()).select_from(query.order_by(None).subquery("behind"))
+    return db.session.scalar(counted) or 0
+
+
+def _maybe_when(value: datetime | str | None) -> datetime | None:
+    return None if value is None else _when(value)
 
 
 @dataclass(frozen=True)
@@ -693,7 +776,8 @@ class Dashboard:
     over_time: list[Bucket]
     levels: dict[str, dict[int, int]]
     goals: GoalsNeedingAction
-    behind: list[Behind]
+    behind: list[Behind]  # the first PAGE_SIZE
+    behind_total: int
 
     @property
     def completed_in_period(self) -> int:
@@ -706,6 +790,7 @@ def dashboard(
     """Everything the team and HR dashboards show, for the people ``viewer`` may see."""
     modules = module_summaries(viewer, filters)
     period = report_period(filters, today)
+    modules_total = _published_modules()
     return Dashboard(
         filters=filters,
         period=period,
@@ -714,7 +799,8 @@ def dashboard(
         over_time=completions_over_time(viewer, filters, period),
         levels=level_distribution(viewer, filters, competency_ids),
         goals=goals_needing_action(viewer, filters, today),
-        behind=who_is_behind(viewer, filters, today, _published_modules()),
+        behind=who_is_behind(viewer, filters, today, modules_total, limit=PAGE_SIZE),
+        behind_total=count_behind(viewer, filters, today, modules_total),
     )
 
 
@@ -729,6 +815,4 @@ def _published_modules() -> int:
 
 def today() -> date:
     """Today in the organisation's time zone (the app's default), for "overdue" and periods."""
-    from flask_babel import to_user_timezone
-
-    return to_user_timezone(datetime.now(UTC)).date()
+    return day_of(datetime.now(UTC))

@@ -45,16 +45,13 @@ def dashboard_context(filters: Filters, endpoint: str, **endpoint_args: Any) -> 
     titles = {module.slug: module.text(locale).title for module in course.modules}
     names = {key: competency.names[locale] for key, competency in course.competencies.items()}
     today = reports.today()
-    page = request.args.get("page", "1")
-    d = reports.dashboard(
-        current_user, filters, list(names), today, int(page) if page.isdigit() else 1
-    )
+    page = reports.parse_id(request.args.get("page", "")) or 1
+    d = reports.dashboard(current_user, filters, list(names), today, page)
     labels = status_labels()
 
     def page_url(number: int) -> str:
-        return url_for(
-            endpoint, **endpoint_args, **filters.as_args(), page=number, _anchor="matrix"
-        )
+        args: dict[str, Any] = {**endpoint_args, **filters.as_args(), "page": number}
+        return url_for(endpoint, _anchor="matrix", **args)
 
     return {
         "d": d,
@@ -64,6 +61,7 @@ def dashboard_context(filters: Filters, endpoint: str, **endpoint_args: Any) -> 
         "page_url": page_url,
         "can_remind": lambda person: can_remind(current_user, person),
         "behind_days": reports.BEHIND_AFTER_DAYS,
+        "list_limit": reports.PAGE_SIZE,
         "check_in_days": reports.CHECK_IN_EVERY_DAYS,
         "module_chart": [
             (
@@ -76,11 +74,18 @@ def dashboard_context(filters: Filters, endpoint: str, **endpoint_args: Any) -> 
             (names[competency], [counts[level] for level in (4, 3, 2, 1, 0)])
             for competency, counts in d.levels.items()
         ],
-        "time_chart": [
-            (format_date(bucket.start, "d.MM" if locale == "ru" else "MMM d"), bucket.count)
-            for bucket in d.over_time
-        ],
+        "time_chart": [(_bucket_label(bucket), bucket.count) for bucket in d.over_time],
     }
+
+
+def _bucket_label(bucket: reports.Bucket) -> str:
+    """A week by its first day, a month by its name, a year by its number."""
+    days = (bucket.end - bucket.start).days
+    if days > 31:
+        return str(bucket.start.year)
+    if days > 6:
+        return format_date(bucket.start, "LLL yy")
+    return format_date(bucket.start, "d.MM" if current_locale() == "ru" else "MMM d")
 
 
 def _filters() -> Filters:
