@@ -47,7 +47,9 @@ from lms.services.reports import (
     STREAM_BATCH,
     CompletionRow,
     Filters,
+    as_utc,
     people_query,
+    start_of,
 )
 
 Cell = str | int | None
@@ -542,8 +544,8 @@ def statement_records(viewer: User, filters: Filters) -> Iterator[StatementRecor
                 locale=row.locale,
                 module=row.slug,
                 content_hash=row.content_hash,
-                at=_utc(row.at),
-                started_at=_utc(row.started_at) if row.kind == ATTEMPT else None,
+                at=as_utc(row.at),
+                started_at=as_utc(row.started_at) if row.kind == ATTEMPT else None,
                 score=row.score,
                 passed=bool(row.passed),
             )
@@ -552,17 +554,10 @@ def statement_records(viewer: User, filters: Filters) -> Iterator[StatementRecor
 def _within(column: Any, filters: Filters) -> Any:
     conditions = []
     if filters.since is not None:
-        conditions.append(column >= datetime.combine(filters.since, datetime.min.time(), UTC))
+        conditions.append(column >= start_of(filters.since))
     if filters.cutoff is not None:
         conditions.append(column < filters.cutoff)
     return and_(true(), *conditions)
-
-
-def _utc(value: datetime | str) -> datetime:
-    """A timestamp read through a union: SQLite may hand it back as naive text."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def statement(record: StatementRecord, course: Course, platform: Platform) -> dict[str, Any]:

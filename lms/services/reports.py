@@ -16,7 +16,7 @@ from bisect import bisect_right
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, overload
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -371,9 +371,6 @@ def completion_rows(
     # left open on the connection.
     with db.session.execute(query) as result:
         for row in result:
-            started_at = row.started_at
-            if isinstance(started_at, str):  # SQLite hands back MIN() over a UNION as text
-                started_at = _parse_timestamp(started_at)
             yield CompletionRow(
                 user_id=row.id,
                 full_name=row.full_name,
@@ -390,25 +387,22 @@ def completion_rows(
                 status=row.status,
                 score=row.score,
                 attempts=row.attempts,
-                started_at=_aware(started_at),
+                started_at=as_utc(row.started_at),
                 completed_at=row.completed_at,
             )
 
 
-def _parse_timestamp(value: str) -> datetime:
-    return datetime.fromisoformat(value)
-
-
-def _when(value: datetime | str) -> datetime:
-    """A timestamp read from an aggregate: SQLite gives text and naive values; made UTC."""
-    if isinstance(value, str):
-        value = _parse_timestamp(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _aware(value: datetime | None) -> datetime | None:
+@overload
+def as_utc(value: datetime | str) -> datetime: ...
+@overload
+def as_utc(value: None) -> None: ...
+def as_utc(value: datetime | str | None) -> datetime | None:
+    """A timestamp read from the database made aware, in UTC. SQLite hands back naive values,
+    and text where an aggregate runs over a union."""
     if value is None:
         return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
@@ -512,7 +506,7 @@ def completions_over_time(viewer: User, filters: Filters, period: Period) -> lis
     counts = [0] * len(buckets)
     starts = [first for first, _last in buckets]
     for (completed_at,) in db.session.execute(query.execution_options(yield_per=STREAM_BATCH)):
-        index = bisect_right(starts, day_of(_when(completed_at))) - 1
+        index = bisect_right(starts, day_of(as_utc(completed_at))) - 1
         if 0 <= index < len(counts):
             counts[index] += 1
     return [
@@ -684,7 +678,7 @@ def goals_needing_action(viewer: User, filters: Filters, today: date) -> GoalsNe
             for moment in (last_moves.get(goal.id), approvals.get(goal.id), goal.updated_at)
             if moment is not None
         ]
-        last = max(_when(moment) for moment in moments)
+        last = max(as_utc(moment) for moment in moments)
         if last < limit:
             quiet.append((goal, last))
     return GoalsNeedingAction(to_approve=to_approve, overdue=overdue, no_check_in=quiet)
@@ -752,7 +746,7 @@ def who_is_behind(
     if limit is not None:
         query = query.limit(limit)
     return [
-        Behind(user, team, done, _aware(_maybe_when(last_at)), _aware(_maybe_when(reminded_at)))
+        Behind(user, team, done, as_utc(last_at), as_utc(reminded_at))
         for user, team, done, last_at, reminded_at in db.session.execute(query)
     ]
 
@@ -761,10 +755,6 @@ def count_behind(viewer: User, filters: Filters, today: date, modules_total: int
     query, _last = _behind_query(viewer, filters, today, modules_total)
     counted = select(func.count()).select_from(query.order_by(None).subquery("behind"))
     return db.session.scalar(counted) or 0
-
-
-def _maybe_when(value: datetime | str | None) -> datetime | None:
-    return None if value is None else _when(value)
 
 
 @dataclass(frozen=True)

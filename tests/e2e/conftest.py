@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -71,10 +72,10 @@ def _prepare_database(app: Flask) -> None:
         db.session.remove()
 
 
-@pytest.fixture(scope="session")
-def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    """The app behind ``live_server``, on a fresh SQLite file (never the instance database)."""
-    database = tmp_path_factory.mktemp("e2e-db") / "lms.sqlite3"
+@contextmanager
+def demo_app(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Flask]:
+    """An app on a fresh SQLite file holding the demo as ``lms quickstart`` leaves it."""
+    database = tmp_path_factory.mktemp(name) / "lms.sqlite3"
     app = create_app(
         {
             "TESTING": True,
@@ -91,13 +92,11 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         db.engine.dispose()
 
 
-@pytest.fixture(scope="session")
-def live_server(live_app: Flask) -> Iterator[str]:
-    """Base URL of the app served by Werkzeug in a background thread."""
-    server = make_server(
-        "127.0.0.1", 0, live_app, threaded=True, request_handler=_QuietRequestHandler
-    )
-    thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
+@contextmanager
+def serving(app: Flask, name: str) -> Iterator[str]:
+    """Serve ``app`` with Werkzeug in a background thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"
@@ -105,6 +104,20 @@ def live_server(live_app: Flask) -> Iterator[str]:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """The app behind ``live_server``, on a fresh SQLite file (never the instance database)."""
+    with demo_app(tmp_path_factory, "e2e-db") as app:
+        yield app
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app: Flask) -> Iterator[str]:
+    """Base URL of the app served by Werkzeug in a background thread."""
+    with serving(live_app, "e2e-live-server") as url:
+        yield url
 
 
 # --- the browser -------------------------------------------------------------------------

@@ -20,7 +20,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,11 +30,8 @@ import pytest
 import yaml
 from flask import Flask
 from flask_babel import force_locale, format_date, gettext
-from werkzeug.serving import make_server
 
-from lms import create_app
-from lms.extensions import db
-from tests.e2e.conftest import ROOT, _prepare_database, _QuietRequestHandler
+from tests.e2e.conftest import ROOT, demo_app, serving
 
 try:
     from playwright.sync_api import expect
@@ -113,36 +109,14 @@ Translate = Callable[..., str]
 @pytest.fixture(scope="module")
 def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """A fresh demo database for this module only (see the module's docstring)."""
-    database = tmp_path_factory.mktemp("e2e-reports-db") / "lms.sqlite3"
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "e2e-test-secret",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
-            "CONTENT_DIR": str(ROOT / "content"),
-            "PDF_CACHE_DIR": str(database.parent / "pdf"),
-        }
-    )
-    _prepare_database(app)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with demo_app(tmp_path_factory, "e2e-reports-db") as app:
+        yield app
 
 
 @pytest.fixture(scope="module")
 def live_server(live_app: Flask) -> Iterator[str]:
-    server = make_server(
-        "127.0.0.1", 0, live_app, threaded=True, request_handler=_QuietRequestHandler
-    )
-    thread = threading.Thread(target=server.serve_forever, name="e2e-reports-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+    with serving(live_app, "e2e-reports-server") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
