@@ -22,6 +22,8 @@ PEOPLE = ("anonymous", "employee", "own_manager", "other_manager", "regional_hr"
 SIGNED_IN_OK = {"anonymous": 302} | dict.fromkeys(PEOPLE[1:], 200)
 STAFF_OK = {"anonymous": 302, "employee": 403} | dict.fromkeys(PEOPLE[2:], 200)
 EVERYONE_OK = dict.fromkeys(PEOPLE, 200)
+# HR (within their region) and admins; managers see their teams at /team instead.
+HR_OK = {"anonymous": 302} | dict.fromkeys(PEOPLE[1:4], 403) | dict.fromkeys(PEOPLE[4:], 200)
 # Only the employee: to the others it does not exist.
 OWN_ONLY = {"anonymous": 302, "employee": 200} | dict.fromkeys(PEOPLE[2:], 404)
 
@@ -157,32 +159,14 @@ EXPECTED: dict[str, tuple[str, dict[str, int]]] = {
     # What a badge stands for is public: anyone checking a credential follows its link.
     "recognition.achievement": ("/achievements/goal_achieved", EVERYONE_OK),
     "notifications.index": ("/me/notifications", SIGNED_IN_OK),
-    "hr.org_goals": (
-        "/hr/goals",
-        {"anonymous": 302} | dict.fromkeys(PEOPLE[1:4], 403) | dict.fromkeys(PEOPLE[4:], 200),
-    ),
+    "hr.org_goals": ("/hr/goals", HR_OK),
     # HR's reports: HR (their region) and admins; managers have /team.
-    "hr.reports": (
-        "/hr",
-        {"anonymous": 302} | dict.fromkeys(PEOPLE[1:4], 403) | dict.fromkeys(PEOPLE[4:], 200),
-    ),
-    "hr.import_people": (
-        "/hr/import",
-        {"anonymous": 302} | dict.fromkeys(PEOPLE[1:4], 403) | dict.fromkeys(PEOPLE[4:], 200),
-    ),
+    "hr.reports": ("/hr", HR_OK),
+    "hr.import_people": ("/hr/import", HR_OK),
     # Exports of completion records: HR (their region) and admins only, never managers.
-    "hr.export_csv": (
-        "/hr/exports/completions.csv",
-        {"anonymous": 302} | dict.fromkeys(PEOPLE[1:4], 403) | dict.fromkeys(PEOPLE[4:], 200),
-    ),
-    "hr.export_xlsx": (
-        "/hr/exports/completions.xlsx",
-        {"anonymous": 302} | dict.fromkeys(PEOPLE[1:4], 403) | dict.fromkeys(PEOPLE[4:], 200),
-    ),
-    "hr.export_xapi": (
-        "/hr/exports/statements.jsonl",
-        {"anonymous": 302} | dict.fromkeys(PEOPLE[1:4], 403) | dict.fromkeys(PEOPLE[4:], 200),
-    ),
+    "hr.export_csv": ("/hr/exports/completions.csv", HR_OK),
+    "hr.export_xlsx": ("/hr/exports/completions.xlsx", HR_OK),
+    "hr.export_xapi": ("/hr/exports/statements.jsonl", HR_OK),
     "admin.tokens": (
         "/admin/tokens",
         {"anonymous": 302} | dict.fromkeys(PEOPLE[1:5], 403) | {"admin": 200},
