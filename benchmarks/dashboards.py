@@ -29,6 +29,7 @@ HR = "bench-hr@example.test"
 
 
 def add_viewers(database_url: str) -> None:
+    from sqlalchemy import func, select
     from werkzeug.security import generate_password_hash
 
     from lms.extensions import db
@@ -37,9 +38,12 @@ def add_viewers(database_url: str) -> None:
     app = app_for(database_url)
     with app.app_context():
         quick = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
-        manager = User(email=MANAGER, full_name="Bench manager", password_hash=quick)
+        # The organisation was inserted with explicit ids, which PostgreSQL's sequence
+        # does not know about: these two take the next ones explicitly too.
+        last = db.session.scalar(select(func.max(User.id))) or 0
+        manager = User(id=last + 1, email=MANAGER, full_name="Bench manager", password_hash=quick)
         manager.grant(Role.MANAGER)
-        hr = User(email=HR, full_name="Bench HR", password_hash=quick)
+        hr = User(id=last + 2, email=HR, full_name="Bench HR", password_hash=quick)
         db.session.add_all([manager, hr])
         team = db.session.get(Team, 1)
         if team is None:
