@@ -42,7 +42,7 @@ BATCH = 20_000
 URLS = {"csv": "/hr/exports/completions.csv", "xlsx": "/hr/exports/completions.xlsx"}
 
 
-def app_for(database_url: str):  # noqa: ANN201
+def app_for(database_url: str, **extra: Any):  # noqa: ANN201
     from lms import create_app
 
     return create_app(
@@ -51,6 +51,7 @@ def app_for(database_url: str):  # noqa: ANN201
             "SECRET_KEY": "benchmark",
             "WTF_CSRF_ENABLED": False,
             "LMS_ENV": "development",
+            **extra,
         }
     )
 
@@ -70,6 +71,7 @@ def build(database_url: str, rows: int) -> None:
         Centre,
         CourseModule,
         ModuleCompletion,
+        ModuleStart,
         QuizAttempt,
         Region,
         Role,
@@ -148,9 +150,22 @@ def build(database_url: str, rows: int) -> None:
                 completions.append({"user_id": user_id, "module_id": module.id,
                                     "content_version_id": version, "completed_at": when,
                                     "score": score, "attempts": tries})  # fmt: skip
+        # What the database layer notes for each click (``module_starts``), in bulk here.
+        starts: dict[tuple[int, int], tuple[datetime, datetime]] = {}
+        for user_id, module_id, at in [
+            *((r["user_id"], r["module_id"], r["read_at"]) for r in reads),
+            *((a["user_id"], a["module_id"], a["started_at"]) for a in attempts),
+        ]:
+            first, last = starts.get((user_id, module_id), (at, at))
+            starts[user_id, module_id] = (min(first, at), max(last, at))
         insert_all(User, users)
         insert_all(SectionRead, reads)
         insert_all(QuizAttempt, attempts)
+        insert_all(
+            ModuleStart,
+            [{"user_id": u, "module_id": m, "started_at": f, "last_activity_at": la}
+             for (u, m), (f, la) in starts.items()],
+        )  # fmt: skip
         insert_all(ModuleCompletion, completions)
         db.session.commit()
         if db.engine.dialect.name == "postgresql":

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, jsonify, render_template, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
 from lms import config as lms_config
@@ -26,6 +27,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # An id beyond the database's integer can name no record: such URLs are a 404, not a
     # database error. Set before the blueprints, whose <int:...> rules use it.
     app.url_map.converters["int"] = DatabaseIdConverter
+    if app.config["PROXY_HOPS"]:
+        # Behind a load balancer: the client's address, scheme and host as the proxies say.
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -43,13 +50,15 @@ class DatabaseIdConverter(IntegerConverter):
 
 
 def register_extensions(app: Flask) -> None:
-    from lms import i18n, permissions
-    from lms.extensions import babel, csrf, db, login_manager, migrate
+    from lms import cache, i18n, permissions
+    from lms.extensions import babel, csrf, db, limiter, login_manager, migrate
     from lms.models import User
 
     db.init_app(app)
     migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"])
     csrf.init_app(app)
+    cache.init_app(app)
+    limiter.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     if not isinstance(vars(babel).get("domain_instance"), i18n.PoDomain):
         # Replaces Flask-Babel's .mo loader; read once per process, shared by every app.
@@ -116,7 +125,7 @@ def register_errorhandlers(app: Flask) -> None:
             return jsonify(error=error.description), error.code or 500
         return render_template("errors/error.html", code=error.code, error=error), error.code or 500
 
-    for code in (400, 403, 404, 405, 413, 503):
+    for code in (400, 403, 404, 405, 413, 429, 503):
         app.register_error_handler(code, render_error)
 
     @app.errorhandler(500)

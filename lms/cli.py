@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
+from sqlalchemy import select
 from werkzeug.serving import run_simple
 
 from lms.content import ContentError, check_course, get_course
@@ -129,10 +131,58 @@ def users_import(file: Path, dry_run: bool) -> None:
 
 
 @click.command("demo")
+@click.option(
+    "--scale",
+    type=click.Choice(["small", "federal"]),
+    default="small",
+    show_default=True,
+    help="small: the demo organisation; federal: add 85 regions and 50,000 people with "
+    "a year and a half of learning history, for load tests.",
+)
+@click.option("--people", type=click.IntRange(100, 500_000), default=50_000, show_default=True)
 @with_appcontext
-def demo_command() -> None:
+def demo_command(scale: str, people: int) -> None:
     """Create the demo organisation and accounts (safe to run again)."""
+    if scale == "federal":
+        _ensure_published()
     _demo()
+    if scale == "federal":
+        _federal(people)
+
+
+def _ensure_published() -> None:
+    from lms.models import CourseModule
+
+    if (
+        db.session.scalar(
+            select(CourseModule.id).where(CourseModule.current_version_id.is_not(None))
+        )
+        is None
+    ):
+        click.echo("Publishing the course…")
+        _publish()
+
+
+def _federal(people: int) -> None:
+    from lms.services.federal import build_federal
+
+    started = time.monotonic()
+
+    def progress(stage: str, done: int, total: int) -> None:
+        elapsed = time.monotonic() - started
+        left = elapsed / done * (total - done)
+        click.echo(
+            f"  {stage} {done}/{total} ({done * 100 // total} %), {elapsed:.0f} s, about {left:.0f} s left"
+        )
+
+    click.echo(f"Building the federal organisation ({people:,} people)…")
+    summary = build_federal(people, progress=progress)
+    if not summary.built:
+        click.echo("  the federal organisation is there already: nothing changed")
+        return
+    click.echo(f"  done in {summary.seconds:.0f} s:")
+    for name, count in sorted(summary.rows.items()):
+        click.echo(f"    {name:<22} {count:>10,}")
 
 
 def _demo() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextvars
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import delete, text, update
+from werkzeug.security import generate_password_hash
 
 from lms import create_app
 from lms.content import get_course
@@ -53,6 +54,10 @@ def _test_config(database_url: str, **extra: Any) -> dict[str, Any]:
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "CONTENT_DIR": str(ROOT / "content"),
+        # Dashboards are computed afresh in tests; tests/test_report_cache.py turns it on.
+        "REPORT_CACHE_SECONDS": 0,
+        # Sign-in limits are off, except in the tests of the limits themselves.
+        "RATELIMIT_ENABLED": False,
         **extra,
     }
 
@@ -113,6 +118,24 @@ def app(_schema: None, app_config: dict[str, Any]) -> Iterator[Flask]:
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def servers() -> Iterator[Callable[[dict[str, Any]], Flask]]:
+    """More app servers on the test's database; their connections are closed afterwards."""
+    started: list[Flask] = []
+
+    def start(config: dict[str, Any]) -> Flask:
+        server = create_app(config)
+        server.test_client_class = IsolatedClient
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        with server.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 def _empty_every_table() -> None:
@@ -214,6 +237,16 @@ class Factory:
         db.session.add(user)
         db.session.commit()
         return user
+
+
+@pytest.fixture
+def cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The factory's password hashes, made cheap, for modules that make many people; logging
+    in is checked the same way."""
+    monkeypatch.setattr(
+        "lms.models.users.generate_password_hash",
+        lambda password: generate_password_hash(password, method="pbkdf2:sha256:1"),
+    )
 
 
 @pytest.fixture

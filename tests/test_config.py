@@ -59,3 +59,94 @@ def test_create_app_refuses_production_without_a_key(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://db.invalid/lms")
     with pytest.raises(ConfigError):
         create_app()
+
+
+def test_postgresql_connections_run_without_jit(tmp_path):
+    config = {
+        "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://db/lms",
+        "SECRET_KEY": "k",
+        "SQLALCHEMY_ENGINE_OPTIONS": {
+            "pool_pre_ping": True,
+            "connect_args": {"sslmode": "require"},
+        },
+    }
+    finalise(config, str(tmp_path))
+    assert config["SQLALCHEMY_ENGINE_OPTIONS"] == {
+        "pool_pre_ping": True,
+        "connect_args": {"sslmode": "require", "options": "-c jit=off"},
+    }
+    sqlite = {"SQLALCHEMY_DATABASE_URI": "sqlite:///x.sqlite3", "SQLALCHEMY_ENGINE_OPTIONS": {}}
+    finalise(sqlite, str(tmp_path))
+    assert sqlite["SQLALCHEMY_ENGINE_OPTIONS"] == {}
+
+
+def test_redis_holds_the_sign_in_limits_when_it_is_given(tmp_path):
+    config = {
+        "SQLALCHEMY_DATABASE_URI": "sqlite:///x.sqlite3",
+        "REDIS_URL": "redis://cache:6379/0",
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
+    finalise(config, str(tmp_path))
+    assert config["RATELIMIT_STORAGE_URI"] == "redis://cache:6379/0"
+    assert from_environment({"REPORT_CACHE_SECONDS": "15"}) == {"REPORT_CACHE_SECONDS": 15}
+
+
+def test_a_given_jit_or_other_option_is_kept(tmp_path):
+    config = {
+        "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://db/lms",
+        "SECRET_KEY": "k",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"options": "-c statement_timeout=5000"}},
+    }
+    finalise(config, str(tmp_path))
+    assert config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]["options"] == (
+        "-c jit=off -c statement_timeout=5000"
+    )
+    chosen = {
+        "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://db/lms",
+        "SECRET_KEY": "k",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"options": "-c jit=on"}},
+    }
+    finalise(chosen, str(tmp_path))
+    assert chosen["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]["options"] == "-c jit=on"
+
+
+def test_deployments_sharing_a_redis_keep_apart(tmp_path):
+    one = {"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://db/lms", "SECRET_KEY": "k"}
+    two = {"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://db/lms_staging", "SECRET_KEY": "k"}
+    again = dict(one)
+    for config in (one, two, again):
+        finalise(config, str(tmp_path))
+    assert one["CACHE_PREFIX"] != two["CACHE_PREFIX"]
+    assert one["RATELIMIT_KEY_PREFIX"] != two["RATELIMIT_KEY_PREFIX"]
+    # Every server of one deployment uses the same prefixes, so they share entries.
+    assert (one["CACHE_PREFIX"], one["RATELIMIT_KEY_PREFIX"]) == (
+        again["CACHE_PREFIX"],
+        again["RATELIMIT_KEY_PREFIX"],
+    )
+    named = {**one, "CACHE_PREFIX": "lms:prod:"}
+    finalise(named, str(tmp_path))
+    assert named["CACHE_PREFIX"] == "lms:prod:"
+
+
+def test_numbers_in_the_environment_are_checked():
+    assert from_environment({"PROXY_HOPS": "1"}) == {"PROXY_HOPS": 1}
+    with pytest.raises(ConfigError, match="REPORT_CACHE_SECONDS"):
+        from_environment({"REPORT_CACHE_SECONDS": "a minute"})
+
+
+def test_behind_a_proxy_the_clients_own_address_is_used(app_config):
+    from flask import request
+
+    seen = []
+    app = create_app({**app_config, "PROXY_HOPS": 1})
+
+    @app.before_request
+    def note_address() -> None:
+        seen.append(request.remote_addr)
+
+    client = app.test_client()
+    client.get("/healthz", headers={"X-Forwarded-For": "203.0.113.7"})
+    direct = create_app(app_config)
+    direct.before_request(note_address)
+    direct.test_client().get("/healthz", headers={"X-Forwarded-For": "203.0.113.7"})
+    assert seen == ["203.0.113.7", "127.0.0.1"]

@@ -87,17 +87,11 @@ PASSWORD_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1")
 SUBJECT_EN = "Your client-centricity course is waiting"
 
 
+pytestmark = pytest.mark.usefixtures("cheap_passwords")  # many people are made per test
+
+
 def at(month: int, day: int, hour: int = 10, minute: int = 0, year: int = 2025) -> datetime:
     return datetime(year, month, day, hour, minute, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The factory's password hashes, made cheap: logging in stays fast and is checked the same."""
-    monkeypatch.setattr(
-        "lms.models.users.generate_password_hash",
-        lambda password: generate_password_hash(password, method="pbkdf2:sha256:1"),
-    )
 
 
 # --- The fixture: an organisation and its records ----------------------------------------------
@@ -752,11 +746,33 @@ def test_goals_needing_action(world):
     assert goal_lists(world.viewers["hr_north"]) == ([g["to_approve"]], [g["overdue"]], [])
 
 
+def test_long_goal_lists_show_the_first_page_and_the_whole_count(world):
+    owner = world.goals["to_approve"].user
+    for day in range(1, 56):  # 55 more waiting for approval, due one a day from June
+        add_goal(owner, GoalState.SUBMITTED, date(2026, 6, 1) + timedelta(days=day), at(5, 1))
+    db.session.commit()
+    got = reports.goals_needing_action(world.viewers["admin"], Filters(), TODAY)
+    assert got.to_approve_total == 56
+    assert len(got.to_approve) == reports.PAGE_SIZE
+    assert [goal.due_on for goal in got.to_approve] == sorted(g.due_on for g in got.to_approve)
+    assert got.total == 58
+
+
 def behind(viewer: User, filters: Filters | None = None) -> list[tuple]:
     return [
         (b.user.full_name, b.team.name, b.modules_complete, b.last_activity, b.last_reminded)
         for b in reports.who_is_behind(viewer, filters or Filters(), TODAY, 7)
     ]
+
+
+@pytest.mark.parametrize("limit", [1, 2, 50])
+def test_the_dashboards_behind_page_is_the_list_and_its_count_in_one_query(world, limit):
+    for viewer in world.viewers.values():
+        page, total = reports.behind_page(viewer, Filters(), TODAY, 7, limit)
+        assert [b.user.id for b in page] == [
+            b.user.id for b in reports.who_is_behind(viewer, Filters(), TODAY, 7, limit=limit)
+        ]
+        assert total == reports.count_behind(viewer, Filters(), TODAY, 7)
 
 
 def test_who_is_behind(world):
@@ -1549,3 +1565,27 @@ def test_database_is_untouched_by_reading(world):
     assert not db.session.new
     assert not db.session.dirty
     assert not db.session.deleted
+
+
+def test_centre_and_team_choices_come_one_region_at_a_time(published, make, client, auth):
+    north = make.team("Desk N", centre="North centre", region="North")
+    south = make.team("Desk S", centre="South centre", region="South")
+    make.user("admin@example.test", roles=(Role.ADMIN,), locale="en")
+    make.user("hr@example.test", roles=(Role.HR,), hr_region=north.centre.region, locale="en")
+    auth.login("admin@example.test")
+    country = page(client, "/hr")
+    assert "North centre" not in country
+    assert "Desk S" not in country
+    assert "choose the region first" in country
+    region = page(client, f"/hr?region={south.centre.region.id}")
+    assert f'<option value="{south.centre.id}"' in region
+    assert f'<option value="{south.id}"' in region
+    assert "North centre" not in region
+    assert "choose the region first" not in region
+    by_centre = page(client, f"/hr?centre={north.centre.id}")
+    assert f'<option value="{north.centre.id}" selected' in by_centre
+    auth.logout()
+    auth.login("hr@example.test")
+    own = page(client, "/hr")
+    assert f'<option value="{north.id}"' in own
+    assert "South centre" not in own

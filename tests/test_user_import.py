@@ -273,10 +273,9 @@ def test_problem_messages_say_what_is_wrong(app, make):
 
 
 def test_an_existing_accounts_email_is_accepted_as_it_is(app, make):
-    """Accounts such as the demo's ``@demo.local`` are matched, though no new one could be."""
+    """Accounts such as the demo's ``@demo.local`` are matched without regard to case."""
     make.user("employee@demo.local")
 
-    assert problems_of(csv_file(person("new@demo.local"))) == {(2, "email")}
     result = import_people(csv_file(person("Employee@Demo.local")), filename="f", importer=None)
     assert result.updated == 1
 
@@ -651,3 +650,24 @@ def test_a_dry_run_saves_nothing(runner, app, tmp_path: Path):
     assert result.exit_code == 0, result.output
     assert "1 rows: 1 created, 0 updated, 0 unchanged (dry run, nothing saved)" in result.output
     assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    "email",
+    ["p.new@demo.local", "anna@czn.internal", "olga@центр-занятости.рф", "i.petrov@corp.example"],
+)
+def test_internal_and_national_domains_are_accepted(app, email):
+    """Centres on a closed network use domains such as .local, which are never on the Internet."""
+    result = import_people(csv_file(person(email)), filename="people.csv", importer=None)
+    db.session.commit()
+    assert result.created == 1
+    assert db.session.scalar(select(User.email).where(User.employee_number.is_not(None))) == email
+
+
+@pytest.mark.parametrize(
+    "email",
+    ["not-an-email", "two@@demo.local", "space in@demo.local", "p@localhost", "p@-bad.local",
+     "p@demo..local", "@demo.local", "p@"],
+)  # fmt: skip
+def test_malformed_addresses_are_refused(app, email):
+    assert problems_of(csv_file(person(email, number="T-X"))) >= {(2, "email")}

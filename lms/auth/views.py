@@ -1,12 +1,21 @@
 """Signing in and out, and choosing the interface language."""
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from lms.auth.forms import EmptyForm, LocaleForm, LoginForm
-from lms.extensions import db
+from lms.extensions import db, limiter
 from lms.permissions import public, signed_in
 from lms.services import accounts
 from lms.urls import safe_next
@@ -14,8 +23,33 @@ from lms.urls import safe_next
 bp = Blueprint("auth", __name__)
 
 
+def _failed(response: Response) -> bool:
+    """Only sign-ins that tried a password and failed count towards the limits: a busy centre
+    behind one address can sign in all morning, a guesser cannot go on guessing, and a form
+    sent without its token (400) tries nothing."""
+    return response.status_code in {401, 403}
+
+
+def _account() -> str:
+    """The account being tried, whether it exists or not, so the limit reveals nothing."""
+    return "login-account:" + accounts.normalise_email(request.form.get("email", ""))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
+@limiter.limit(
+    lambda: current_app.config["LOGIN_FAILURES_PER_ADDRESS"],
+    methods=["POST"],
+    deduct_when=_failed,
+    scope="login-address",
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_FAILURES_PER_ACCOUNT"],
+    methods=["POST"],
+    key_func=_account,
+    deduct_when=_failed,
+    scope="login-account",
+)
 def login() -> Response | str | tuple[str, int]:
     next_page = safe_next(request.args.get("next"), url_for("me.home"))
     if current_user.is_authenticated:

@@ -5,16 +5,16 @@ from __future__ import annotations
 from flask import abort, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager
 
 from lms.content import get_course
 from lms.extensions import db
 from lms.hr import bp
 from lms.i18n import current_locale
-from lms.models import Centre, Region, Role
+from lms.models import Centre, Region, Role, Team
 from lms.permissions import hr_region_id, role_required, visible_teams
 from lms.services.reports import BadFilter, Filters
-from lms.team.views import dashboard_context
+from lms.team.views import dashboard_html
 
 
 @bp.get("")
@@ -25,22 +25,41 @@ def reports() -> tuple[str, int] | str:
     except BadFilter as error:
         abort(400, description=str(error))
     region_id = None if current_user.has_role(Role.ADMIN) else hr_region_id(current_user)
-    regions = (
-        select(Region)
-        .options(selectinload(Region.centres).selectinload(Centre.teams))
-        .order_by(Region.name)
-    )
+    regions = select(Region).order_by(Region.name)
     if region_id is not None:
         regions = regions.where(Region.id == region_id)
+    region_list = list(db.session.scalars(regions))
+    # Centres and teams are offered within one region: the chosen one, the chosen centre's,
+    # or the viewer's only one. A country's 2,500 centres and 5,000 teams in two lists would
+    # be slow to send and useless to scroll.
+    narrowed = filters.region or region_id or (region_list[0].id if len(region_list) == 1 else None)
+    if narrowed is None and filters.centre is not None:
+        narrowed = db.session.scalar(select(Centre.region_id).where(Centre.id == filters.centre))
+    centres: list[Centre] = []
+    teams: list[Team] = []
+    if narrowed is not None and any(region.id == narrowed for region in region_list):
+        centres = list(
+            db.session.scalars(
+                select(Centre).where(Centre.region_id == narrowed).order_by(Centre.name)
+            )
+        )
+        teams = list(
+            db.session.scalars(
+                visible_teams(current_user)
+                .options(contains_eager(Team.centre))
+                .where(Centre.region_id == narrowed)
+            )
+        )
     course = get_course()
     locale = current_locale()
-    context = dashboard_context(filters, "hr.reports")
+    dashboard = dashboard_html(filters, "hr.reports")
     return render_template(
         "hr/reports.html",
         filters=filters,
-        regions=list(db.session.scalars(regions)),
-        teams=list(db.session.scalars(visible_teams(current_user))),
+        regions=region_list,
+        centres=centres,
+        teams=teams,
         modules=[(module.slug, module.text(locale).title) for module in course.modules],
         export_args=filters.as_args(),
-        **context,
+        dashboard=dashboard,
     )

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import Select, func, select
+from sqlalchemy.orm import contains_eager
 from werkzeug.wrappers import Response
 
 from lms.content import get_course
@@ -30,7 +31,11 @@ def home() -> str:
     following = next((entry for entry in modules if not entry[2].complete), None)
     teams = []
     if current_user.has_role(Role.MANAGER, Role.HR, Role.ADMIN):
-        teams = list(db.session.scalars(visible_teams(current_user).limit(50)))
+        teams = list(
+            db.session.scalars(
+                visible_teams(current_user).options(contains_eager(Team.centre)).limit(50)
+            )
+        )
     organisation = None
     if current_user.has_role(Role.HR, Role.ADMIN):
         organisation = _organisation_counts(

@@ -12,6 +12,7 @@ from lms.models.progress import (
     Certificate,
     MemoDownload,
     ModuleCompletion,
+    ModuleStart,
     SectionRead,
     TaskCompletion,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "GoalState",
     "MemoDownload",
     "ModuleCompletion",
+    "ModuleStart",
     "Notification",
     "NotificationKind",
     "OrgGoal",

@@ -59,7 +59,11 @@ class CompetencyLevel(Base):
     """A person's level in a competency from ``set_at`` on; the newest row is the current one."""
 
     __tablename__ = "competency_levels"
-    __table_args__ = (CheckConstraint("level BETWEEN 1 AND 4", name="level_range"),)
+    __table_args__ = (
+        CheckConstraint("level BETWEEN 1 AND 4", name="level_range"),
+        # The newest row of a person and competency is found by this index (reports).
+        Index("ix_competency_levels_current", "user_id", "competency_id", "set_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)

@@ -3,9 +3,12 @@ modules completed and the course certificate."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Connection, ForeignKey, Index, String, UniqueConstraint, case, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.models.base import Base, utcnow
@@ -58,6 +61,24 @@ class SectionRead(Base):
     read_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class ModuleStart(Base):
+    """When a person first and last did something in a module: one row per person and module.
+
+    Kept by the database layer itself (``record_activity`` below, on every insert of a
+    section read, a task done or a quiz attempt), so that reports over a whole country count
+    these few rows instead of millions of activity rows. Never changed by hand.
+    """
+
+    __tablename__ = "module_starts"
+    __table_args__ = (UniqueConstraint("user_id", "module_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    module_id: Mapped[int] = mapped_column(ForeignKey("course_modules.id"))
+    started_at: Mapped[datetime]
+    last_activity_at: Mapped[datetime]
+
+
 class ModuleCompletion(Base):
     """A module completed: every required step done. Written once and never changed."""
 
@@ -89,3 +110,47 @@ class Certificate(Base):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     full_name: Mapped[str] = mapped_column(String(200))
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# What counts as doing something in a module: a section read, a task done, a quiz begun.
+ACTIVITY: tuple[tuple[type[Base], str], ...] = (
+    (SectionRead, "read_at"),
+    (TaskCompletion, "completed_at"),
+)
+
+
+def record_activity(connection: Connection, user_id: int, module_id: int, at: datetime) -> None:
+    """Note activity in ``module_starts``: a new row, or an earlier start or later last
+    activity on the existing one. One statement, safe when two requests do it at once."""
+    table = ModuleStart.__table__
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).values(
+        user_id=user_id, module_id=module_id, started_at=at, last_activity_at=at
+    )
+    new = statement.excluded
+    connection.execute(
+        statement.on_conflict_do_update(
+            index_elements=[table.c.user_id, table.c.module_id],
+            set_={
+                "started_at": case(
+                    (new.started_at < table.c.started_at, new.started_at),
+                    else_=table.c.started_at,
+                ),
+                "last_activity_at": case(
+                    (new.last_activity_at > table.c.last_activity_at, new.last_activity_at),
+                    else_=table.c.last_activity_at,
+                ),
+            },
+        )
+    )
+
+
+def _on_insert(column: str) -> Callable[[Any, Connection, Any], None]:
+    def listener(_mapper: Any, connection: Connection, target: Any) -> None:
+        record_activity(connection, target.user_id, target.module_id, getattr(target, column))
+
+    return listener
+
+
+for _model, _column in ACTIVITY:
+    event.listen(_model, "after_insert", _on_insert(_column))

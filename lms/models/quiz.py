@@ -6,11 +6,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import JSON, Connection, ForeignKey, Index, String, UniqueConstraint, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.models.base import Base, utcnow
 from lms.models.content import ContentVersion, CourseModule
+from lms.models.progress import record_activity
 from lms.models.users import User
 
 OPEN = text("state = 'in_progress'")
@@ -80,3 +81,9 @@ class ExtraAttempt(Base):
     granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     granted_at: Mapped[datetime] = mapped_column(default=utcnow)
     reason: Mapped[str] = mapped_column(String(500), default="")
+
+
+@event.listens_for(QuizAttempt, "after_insert")
+def _attempt_started(_mapper: Any, connection: Connection, attempt: QuizAttempt) -> None:
+    """Beginning a quiz is activity in its module (``module_starts``)."""
+    record_activity(connection, attempt.user_id, attempt.module_id, attempt.started_at)

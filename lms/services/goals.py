@@ -30,6 +30,7 @@ from datetime import date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, update
+from sqlalchemy.orm import contains_eager
 
 from lms.content import get_course
 from lms.extensions import db
@@ -440,6 +441,7 @@ def goals_to_approve(manager: User) -> list[Goal]:
     query = (
         select(Goal)
         .join(Goal.user)
+        .options(contains_eager(Goal.user))  # the list shows each owner's name
         .where(
             Goal.state == GoalState.SUBMITTED,
             User.team_id.in_(team_ids),

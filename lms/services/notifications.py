@@ -9,6 +9,7 @@ from datetime import datetime
 from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import selectinload
 
 from lms.extensions import db
 from lms.models import Notification, NotificationKind, User, utcnow
@@ -48,6 +49,7 @@ def recent(user: User, limit: int = 50) -> list[Notification]:
     query = (
         select(Notification)
         .where(Notification.user_id == user.id)
+        .options(selectinload(Notification.actor))  # one query for every actor, not one each
         .order_by(Notification.created_at.desc(), Notification.id.desc())
         .limit(limit)
     )

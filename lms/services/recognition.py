@@ -19,6 +19,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import selectinload
 
 from lms.content import get_course
 from lms.extensions import db
@@ -249,6 +250,7 @@ def recognitions_of(user: User, limit: int = 100) -> list[Recognition]:
     query = (
         select(Recognition)
         .where(Recognition.recipient_id == user.id)
+        .options(selectinload(Recognition.giver))  # the list shows each giver's name
         .order_by(Recognition.created_at.desc(), Recognition.id.desc())
         .limit(limit)
     )

@@ -21,8 +21,10 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, case, func, literal, or_, select, union_all
+from sqlalchemy import Select, and_, case, func, literal, or_, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.sql.functions import FunctionElement
 
 from lms.extensions import db
 from lms.models import (
@@ -36,15 +38,15 @@ from lms.models import (
     GoalEvent,
     GoalState,
     ModuleCompletion,
+    ModuleStart,
     Notification,
     NotificationKind,
     QuizAttempt,
     Region,
-    SectionRead,
-    TaskCompletion,
     Team,
     User,
 )
+from lms.models.base import UTCDateTime
 from lms.permissions import visible_teams
 from lms.services.competencies import current_level_condition
 
@@ -222,37 +224,14 @@ def _before(column: Any, filters: Filters) -> Any:
     return literal(True) if cutoff is None else column < cutoff
 
 
-ACTIVITY = (
-    (SectionRead, SectionRead.read_at),
-    (TaskCompletion, TaskCompletion.completed_at),
-    (QuizAttempt, QuizAttempt.started_at),
-)
-"""What counts as doing something in a module: a section read, a task done, a quiz begun."""
-
-
-def _activity(people_ids: Any, filters: Filters) -> Any:
-    """Everything the people did (user_id, module_id, at), up to the period's end. Each part
-    is limited to the people first, so that no database aggregates everyone's history."""
-    return union_all(
-        *(
-            select(model.user_id, model.module_id, column.label("at")).where(
-                model.user_id.in_(people_ids), _before(column, filters)
-            )
-            for model, column in ACTIVITY
-        )
-    ).subquery("activity")
-
-
 def _started(people_ids: Any, filters: Filters) -> Any:
-    """The first thing each person did in each module: (user_id, module_id, started_at)."""
-    activity = _activity(people_ids, filters)
+    """When each person first did something in each module (a section read, a task done, a
+    quiz begun), if before the period's end: (user_id, module_id, started_at). Read from
+    ``module_starts``, which the database layer keeps, not from the millions of activity rows.
+    """
     return (
-        select(
-            activity.c.user_id,
-            activity.c.module_id,
-            func.min(activity.c.at).label("started_at"),
-        )
-        .group_by(activity.c.user_id, activity.c.module_id)
+        select(ModuleStart.user_id, ModuleStart.module_id, ModuleStart.started_at)
+        .where(ModuleStart.user_id.in_(people_ids), _before(ModuleStart.started_at, filters))
         .subquery("started")
     )
 
@@ -433,34 +412,73 @@ class ModuleSummary:
 
 def module_summaries(viewer: User, filters: Filters) -> list[ModuleSummary]:
     """Per published module in scope: how many people have not started, are in progress,
-    completed; in the modules' order. Counted in the database, whatever the scope's size."""
-    rows = completion_rows_query(viewer, filters).order_by(None).subquery("records")
-    query = (
-        select(
-            rows.c.slug,
-            rows.c.position,
-            rows.c.status,
-            func.count(),
-            func.avg(case((rows.c.status == COMPLETE, rows.c.score))),
-        )
-        .group_by(rows.c.slug, rows.c.position, rows.c.status)
-        .order_by(rows.c.position)
+    completed, and the average score of completions; in the modules' order.
+
+    Three small aggregates (completions, starts without a completion, people), so that a
+    whole country is counted from its 300,000 completions and starts, not from one row per
+    person and module with everything joined to it.
+    """
+    people = people_query(viewer, filters, User.id)
+    total = db.session.scalar(people.with_only_columns(func.count(User.id)).order_by(None)) or 0
+    modules = list(db.session.scalars(_modules_query(filters).order_by(CourseModule.position)))
+    completed = and_(
+        ModuleCompletion.user_id.in_(people), _before(ModuleCompletion.completed_at, filters)
     )
-    counts: dict[str, dict[str, int]] = {}
-    averages: dict[str, float | None] = {}
-    for slug, _position, status, count, average in db.session.execute(query):
-        counts.setdefault(slug, dict.fromkeys(STATUSES, 0))[status] = count
-        if status == COMPLETE:
-            averages[slug] = float(average) if average is not None else None
-    modules = db.session.scalars(_modules_query(filters).order_by(CourseModule.position))
-    return [
-        ModuleSummary(
-            module=module.slug,
-            counts=counts.get(module.slug, dict.fromkeys(STATUSES, 0)),
-            average_score=averages.get(module.slug),
+    best = (
+        select(func.max(QuizAttempt.score))
+        .where(
+            QuizAttempt.user_id == ModuleCompletion.user_id,
+            QuizAttempt.module_id == ModuleCompletion.module_id,
+            QuizAttempt.state == AttemptState.SUBMITTED,
+            _before(QuizAttempt.submitted_at, filters),
         )
-        for module in modules
-    ]
+        .scalar_subquery()
+    )
+    done = {
+        module_id: (count, average)
+        for module_id, count, average in db.session.execute(
+            select(
+                ModuleCompletion.module_id,
+                func.count(),
+                func.avg(func.coalesce(ModuleCompletion.score, best)),
+            )
+            .where(completed)
+            .group_by(ModuleCompletion.module_id)
+        )
+    }
+    finished = select(ModuleCompletion.id).where(
+        ModuleCompletion.user_id == ModuleStart.user_id,
+        ModuleCompletion.module_id == ModuleStart.module_id,
+        _before(ModuleCompletion.completed_at, filters),
+    )
+    going = dict(
+        db.session.execute(
+            select(ModuleStart.module_id, func.count())
+            .where(
+                ModuleStart.user_id.in_(people),
+                _before(ModuleStart.started_at, filters),
+                ~finished.exists(),
+            )
+            .group_by(ModuleStart.module_id)
+        ).all()
+    )
+    summaries = []
+    for module in modules:
+        complete, average = done.get(module.id, (0, None))
+        in_progress = going.get(module.id, 0)
+        counts = {
+            COMPLETE: complete,
+            IN_PROGRESS: in_progress,
+            NOT_STARTED: total - complete - in_progress,
+        }
+        summaries.append(
+            ModuleSummary(
+                module=module.slug,
+                counts=counts,
+                average_score=float(average) if average is not None else None,
+            )
+        )
+    return summaries
 
 
 @dataclass(frozen=True)
@@ -625,63 +643,95 @@ def people_page(viewer: User, filters: Filters, page: int = 1) -> PeoplePage:
 
 @dataclass(frozen=True)
 class GoalsNeedingAction:
+    """The first ``PAGE_SIZE`` goals of each kind, and how many there are of each."""
+
     to_approve: list[Goal]
     overdue: list[Goal]
     no_check_in: list[tuple[Goal, datetime]]  # the goal and when it last moved
+    to_approve_total: int = 0
+    overdue_total: int = 0
+    no_check_in_total: int = 0
 
     @property
     def total(self) -> int:
-        return len(self.to_approve) + len(self.overdue) + len(self.no_check_in)
+        return self.to_approve_total + self.overdue_total + self.no_check_in_total
 
 
-def goals_needing_action(viewer: User, filters: Filters, today: date) -> GoalsNeedingAction:
+def goals_needing_action(
+    viewer: User, filters: Filters, today: date, limit: int = PAGE_SIZE
+) -> GoalsNeedingAction:
     """Goals of people in scope that wait for someone: submitted for approval, approved but
-    past their due date, or approved with no check-in for ``CHECK_IN_EVERY_DAYS``."""
-    people = people_query(viewer, filters, User.id).subquery("people")
-    base = (
-        select(Goal)
-        .join(people, people.c.id == Goal.user_id)
-        .options(joinedload(Goal.user))
-        .order_by(Goal.due_on, Goal.id)
+    past their due date, or approved with no check-in for ``CHECK_IN_EVERY_DAYS`` (the last
+    move being the latest check-in, the approval or the last edit). Decided and counted in
+    the database; the first ``limit`` of each kind are loaded, by due date."""
+    people = people_query(viewer, filters, User.id)
+    in_scope = Goal.user_id.in_(people)
+    approved = and_(in_scope, Goal.state == GoalState.APPROVED)
+    last_check_in = (
+        select(func.max(CheckIn.created_at)).where(CheckIn.goal_id == Goal.id).scalar_subquery()
     )
-    to_approve = list(db.session.scalars(base.where(Goal.state == GoalState.SUBMITTED)))
-    approved = list(db.session.scalars(base.where(Goal.state == GoalState.APPROVED)))
-    overdue = [goal for goal in approved if goal.due_on < today]
-    # A subquery, not a list of ids: a whole country's goals would exceed a query's parameters.
-    approved_ids = (
-        select(Goal.id)
-        .join(people, people.c.id == Goal.user_id)
-        .where(Goal.state == GoalState.APPROVED)
+    approval = (
+        select(func.max(GoalEvent.created_at))
+        .where(GoalEvent.goal_id == Goal.id, GoalEvent.to_state == GoalState.APPROVED)
         .scalar_subquery()
     )
-    last_moves = dict(
-        db.session.execute(
-            select(CheckIn.goal_id, func.max(CheckIn.created_at))
-            .where(CheckIn.goal_id.in_(approved_ids))
-            .group_by(CheckIn.goal_id)
-        ).all()
+    last_move = _greatest(
+        Goal.updated_at,
+        func.coalesce(last_check_in, Goal.updated_at),
+        func.coalesce(approval, Goal.updated_at),
+    ).label("last_move")
+    quiet_since = start_of(today) - timedelta(days=CHECK_IN_EVERY_DAYS)
+    kinds = {
+        "to_approve": and_(in_scope, Goal.state == GoalState.SUBMITTED),
+        "overdue": and_(approved, Goal.due_on < today),
+        "no_check_in": and_(approved, Goal.due_on >= today, last_move < quiet_since),
+    }
+    totals = {
+        kind: db.session.scalar(select(func.count(Goal.id)).where(condition)) or 0
+        for kind, condition in kinds.items()
+    }
+    first = {
+        kind: select(Goal)
+        .where(condition)
+        .options(joinedload(Goal.user))
+        .order_by(Goal.due_on, Goal.id)
+        .limit(limit)
+        for kind, condition in kinds.items()
+    }
+    quiet = [
+        (goal, as_utc(moved))
+        for goal, moved in db.session.execute(first["no_check_in"].add_columns(last_move))
+    ]
+    return GoalsNeedingAction(
+        to_approve=list(db.session.scalars(first["to_approve"])),
+        overdue=list(db.session.scalars(first["overdue"])),
+        no_check_in=quiet,
+        to_approve_total=totals["to_approve"],
+        overdue_total=totals["overdue"],
+        no_check_in_total=totals["no_check_in"],
     )
-    approvals = dict(
-        db.session.execute(
-            select(GoalEvent.goal_id, func.max(GoalEvent.created_at))
-            .where(GoalEvent.goal_id.in_(approved_ids), GoalEvent.to_state == GoalState.APPROVED)
-            .group_by(GoalEvent.goal_id)
-        ).all()
-    )
-    limit = start_of(today) - timedelta(days=CHECK_IN_EVERY_DAYS)
-    quiet = []
-    for goal in approved:
-        if goal in overdue:
-            continue
-        moments = [
-            moment
-            for moment in (last_moves.get(goal.id), approvals.get(goal.id), goal.updated_at)
-            if moment is not None
-        ]
-        last = max(as_utc(moment) for moment in moments)
-        if last < limit:
-            quiet.append((goal, last))
-    return GoalsNeedingAction(to_approve=to_approve, overdue=overdue, no_check_in=quiet)
+
+
+def _greatest(*values: Any) -> Any:
+    """The latest of some timestamps that are never NULL: GREATEST on PostgreSQL, the
+    many-argument max() on SQLite."""
+    return _Greatest(*values)
+
+
+class _Greatest(FunctionElement[Any]):
+    inherit_cache = True
+    name = "greatest"
+    type = UTCDateTime()  # compared with aware datetimes: bound as UTC, as the columns are
+
+
+@compiles(_Greatest)
+def _greatest_default(element: _Greatest, compiler: Any, **kw: Any) -> str:
+    return f"greatest({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_Greatest, "sqlite")
+def _greatest_sqlite(element: _Greatest, compiler: Any, **kw: Any) -> str:
+    return f"max({compiler.process(element.clauses, **kw)})"
 
 
 @dataclass(frozen=True)
@@ -699,10 +749,10 @@ def _behind_query(viewer: User, filters: Filters, today: date, modules_total: in
     decided in the database, whatever the scope's size."""
     scope = filters.but(inactive=False)
     ids = people_query(viewer, scope, User.id)
-    activity = _activity(ids, Filters())
     last = (
-        select(activity.c.user_id, func.max(activity.c.at).label("at"))
-        .group_by(activity.c.user_id)
+        select(ModuleStart.user_id, func.max(ModuleStart.last_activity_at).label("at"))
+        .where(ModuleStart.user_id.in_(ids))
+        .group_by(ModuleStart.user_id)
         .subquery("last_activity")
     )
     done = (
@@ -751,6 +801,26 @@ def who_is_behind(
     ]
 
 
+def behind_page(
+    viewer: User, filters: Filters, today: date, modules_total: int, limit: int
+) -> tuple[list[Behind], int]:
+    """The first ``limit`` who are behind and how many are, in one query (a window count)."""
+    query, last = _behind_query(viewer, filters, today, modules_total)
+    query = (
+        query.add_columns(func.count().over().label("total"))
+        .order_by(case((last.c.at.is_(None), 0), else_=1), last.c.at, User.full_name, User.id)
+        .limit(limit)
+    )
+    rows = db.session.execute(query).all()
+    if not rows:
+        return [], 0
+    people = [
+        Behind(user, team, done, as_utc(last_at), as_utc(reminded_at))
+        for user, team, done, last_at, reminded_at, _total in rows
+    ]
+    return people, rows[0].total
+
+
 def count_behind(viewer: User, filters: Filters, today: date, modules_total: int) -> int:
     query, _last = _behind_query(viewer, filters, today, modules_total)
     counted = select(func.count()).select_from(query.order_by(None).subquery("behind"))
@@ -781,6 +851,7 @@ def dashboard(
     modules = module_summaries(viewer, filters)
     period = report_period(filters, today)
     modules_total = _published_modules()
+    behind, behind_total = behind_page(viewer, filters, today, modules_total, PAGE_SIZE)
     return Dashboard(
         filters=filters,
         period=period,
@@ -789,8 +860,8 @@ def dashboard(
         over_time=completions_over_time(viewer, filters, period),
         levels=level_distribution(viewer, filters, competency_ids),
         goals=goals_needing_action(viewer, filters, today),
-        behind=who_is_behind(viewer, filters, today, modules_total, limit=PAGE_SIZE),
-        behind_total=count_behind(viewer, filters, today, modules_total),
+        behind=behind,
+        behind_total=behind_total,
     )
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -56,6 +57,8 @@ MAX_LENGTHS = {
 ROLES_HR_MAY_GRANT = frozenset({Role.EMPLOYEE, Role.MANAGER})
 # Values per IN (...) query: well under the parameter limits of SQLite and PostgreSQL.
 _CHUNK = 500
+
+_DOMAIN_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 
 
 @dataclass(frozen=True)
@@ -355,11 +358,22 @@ def validate(rows: Sequence[PersonRow], importer: User | None) -> ImportPlan:
 
 
 def _valid_email(email: str) -> bool:
-    try:
-        validate_email(email, check_deliverability=False)
-    except EmailNotValidError:
+    """The address's syntax, with the internal domains that centres use allowed.
+
+    email-validator checks the part before the @, but it refuses special-use domains such as
+    ``.local`` outright, and those are common on a closed network; the domain is checked here
+    for syntax only (labels of letters, digits and hyphens, Cyrillic allowed), never for DNS.
+    """
+    local, at, domain = email.rpartition("@")
+    if not at or not local or not domain:
         return False
-    return True
+    try:
+        validate_email(f"{local}@example.org", check_deliverability=False)
+        ascii_domain = domain.encode("idna").decode("ascii").lower()
+    except (EmailNotValidError, UnicodeError):
+        return False
+    labels = ascii_domain.split(".")
+    return len(labels) >= 2 and all(_DOMAIN_LABEL.fullmatch(label) for label in labels)
 
 
 def _roles(row: PersonRow, scope: _Scope, problems: _ProblemList) -> frozenset[Role]:

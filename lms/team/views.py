@@ -2,24 +2,41 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import format_date, format_time
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf as csrf_token
+from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 from werkzeug.wrappers import Response
 
+from lms.cache import cache
 from lms.content import get_course
 from lms.extensions import db
 from lms.i18n import current_locale
-from lms.models import ModuleCompletion, Role, User
+from lms.models import ModuleCompletion, Role, Team, User, team_managers
 from lms.permissions import (
     can_remind,
     get_person_or_404,
     get_team_or_404,
+    hr_region_id,
     role_required,
     visible_teams,
 )
@@ -36,6 +53,68 @@ def status_labels() -> dict[str, str]:
         reports.IN_PROGRESS: _("In progress"),
         reports.NOT_STARTED: _("Not started"),
     }
+
+
+CSRF_SLOT = "\x00csrf\x00"  # where each viewer's own token goes into a cached dashboard
+
+
+def dashboard_html(filters: Filters, endpoint: str, **endpoint_args: Any) -> Markup:
+    """The dashboard, rendered, from the shared cache when it is there.
+
+    Counting a region or a country takes seconds, and the figures need not be live to the
+    second: the rendered dashboard is kept for ``REPORT_CACHE_SECONDS`` (Redis, so every
+    app server uses it) under a key made of everything it depends on: the viewer and their
+    scope, the page's address and arguments, the language and the date. It holds no CSRF
+    token (a slot is filled in for each request), and a reminder the viewer sends starts
+    their dashboards afresh so that it shows at once.
+    """
+    seconds = current_app.config["REPORT_CACHE_SECONDS"]
+    key = _dashboard_key(endpoint, endpoint_args) if seconds > 0 else None
+    if key is not None:
+        cached = cache().get(key)
+        if cached is not None:
+            return _rendered(cached)
+    context = dashboard_context(filters, endpoint, **endpoint_args)
+    if key is None:
+        return _rendered(render_template("reports/_dashboard.html", **context))
+    context["as_of"] = format_time(datetime.now(UTC), "short")
+    html = render_template("reports/_dashboard.html", csrf_token=lambda: CSRF_SLOT, **context)
+    cache().set(key, html, seconds)
+    return _rendered(html)
+
+
+def _rendered(html: str) -> Markup:
+    """Our own template's output (escaped as it was rendered), with this request's token."""
+    return Markup(html.replace(CSRF_SLOT, str(csrf_token())))  # noqa: S704
+
+
+def _dashboard_key(endpoint: str, endpoint_args: dict[str, Any]) -> str:
+    generation = cache().get(_generation_key(current_user.id)) or "0"
+    # The teams they manage are part of their scope: a manager moved off a team stops
+    # seeing it at once, not when the entry expires.
+    managed = db.session.scalars(
+        select(team_managers.c.team_id)
+        .where(team_managers.c.user_id == current_user.id)
+        .order_by(team_managers.c.team_id)
+    ).all()
+    parts = [
+        current_user.id,
+        generation,
+        sorted(current_user.role_names),
+        hr_region_id(current_user),
+        list(managed),
+        endpoint,
+        sorted(endpoint_args.items()),
+        sorted(request.args.items(multi=True)),
+        current_locale(),
+        reports.today().isoformat(),
+    ]
+    digest = hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
+    return f"dashboard:{digest}"
+
+
+def _generation_key(user_id: int) -> str:
+    return f"dashboard-generation:{user_id}"
 
 
 def dashboard_context(filters: Filters, endpoint: str, **endpoint_args: Any) -> dict[str, Any]:
@@ -98,14 +177,16 @@ def _filters() -> Filters:
 @bp.get("")
 @role_required(Role.MANAGER, Role.HR, Role.ADMIN)
 def index() -> str:
-    teams = list(db.session.scalars(visible_teams(current_user)))
+    teams = list(
+        db.session.scalars(visible_teams(current_user).options(contains_eager(Team.centre)))
+    )
     filters = _filters()
     # Managers choose among their teams; narrowing to a team they cannot see shows nobody.
     filters = Filters(
         team=filters.team, module=filters.module, since=filters.since, until=filters.until
     )
-    context = dashboard_context(filters, "team.index")
-    return render_template("team/index.html", teams=teams, filters=filters, **context)
+    dashboard = dashboard_html(filters, "team.index")
+    return render_template("team/index.html", teams=teams, filters=filters, dashboard=dashboard)
 
 
 @bp.get("/<int:team_id>")
@@ -114,8 +195,8 @@ def detail(team_id: int) -> str:
     team = get_team_or_404(team_id, current_user)
     filters = _filters()
     filters = Filters(team=team.id, module=filters.module, since=filters.since, until=filters.until)
-    context = dashboard_context(filters, "team.detail", team_id=team.id)
-    return render_template("team/detail.html", team=team, filters=filters, **context)
+    dashboard = dashboard_html(filters, "team.detail", team_id=team.id)
+    return render_template("team/detail.html", team=team, filters=filters, dashboard=dashboard)
 
 
 @bp.post("/people/<int:user_id>/remind")
@@ -135,6 +216,7 @@ def remind(user_id: int) -> Response:
         flash(str(refused), "error")
     else:
         db.session.commit()
+        cache().incr(_generation_key(current_user.id))  # their dashboards show it at once
         emailed = reminders.send_email(current_user, person, modules_left)
         if emailed:
             flash(

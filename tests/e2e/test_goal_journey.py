@@ -8,10 +8,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import yaml
 from babel.dates import format_date
@@ -64,6 +65,12 @@ def goal_task_title() -> str:
     text = (MODULE_DIR / "index.ru.md").read_text(encoding="utf-8")
     tasks = yaml.safe_load(text.split("---", 2)[1])["tasks"]
     return next(task["title"] for task in tasks if task["kind"] == "goal")
+
+
+def organisation_today() -> date:
+    """Today where the organisation is (the app's default time zone, Moscow), which is what
+    its pages date things by: from 21:00 UTC on it is already tomorrow there."""
+    return datetime.now(UTC).astimezone(ZoneInfo("Europe/Moscow")).date()
 
 
 def long_date(day: date) -> str:
@@ -302,7 +309,7 @@ def record_the_review(manager: Page, person_path: str, due: date, save: Screensh
     card = manager.locator("article.review-card")
     expect(card).to_have_count(1)
     expect(card.locator("h3")).to_have_text(
-        f"Оценка от {long_date(date.today())}, проводил(а) {MANAGER_NAME}"
+        f"Оценка от {long_date(organisation_today())}, проводил(а) {MANAGER_NAME}"
     )
     rated = card.locator(".evidence-list > li")
     expect(rated).to_have_count(1)
@@ -363,7 +370,7 @@ def test_goal_from_draft_to_approval_review_recognition_and_check_in(
     them, and a 50 % check-in shows on the goal."""
     restore_locale(EMPLOYEE)
     restore_locale(MANAGER)
-    today = date.today()
+    today = organisation_today()
     due = today + timedelta(days=30)
 
     goal_path = draft_and_submit_the_goal(page, due, save_screenshot)
