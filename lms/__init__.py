@@ -50,6 +50,8 @@ class DatabaseIdConverter(IntegerConverter):
 
 
 def register_extensions(app: Flask) -> None:
+    from sqlalchemy.orm import joinedload
+
     from lms import cache, i18n, permissions
     from lms.extensions import babel, csrf, db, limiter, login_manager, migrate
     from lms.models import User
@@ -73,7 +75,8 @@ def register_extensions(app: Flask) -> None:
     def load_user(user_id: str) -> User | None:
         if not user_id.isdigit():
             return None
-        user = db.session.get(User, int(user_id))
+        # One query for the person and their roles: every page asks for both.
+        user = db.session.get(User, int(user_id), options=[joinedload(User.roles)])
         return user if user is not None and user.active else None
 
     app.before_request(permissions.send_anonymous_to_login)
@@ -143,9 +146,12 @@ def register_errorhandlers(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     from flask_babel import format_date, format_datetime
     from flask_login import current_user
+    from flask_wtf.csrf import generate_csrf
+    from markupsafe import Markup
 
-    from lms.auth.forms import EmptyForm, LocaleForm
+    from lms.auth.forms import LOCALE_CHOICES
     from lms.config import SUPPORTED_LOCALES
+    from lms.fragments import render_shared
     from lms.i18n import current_locale, role_label
     from lms.models import Role
     from lms.services import notifications
@@ -154,17 +160,37 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(lambda value: format_datetime(value, "short"), "datetime")
     app.add_template_filter(lambda value: format_date(value, "long"), "date")
 
+    @app.template_global()
+    def site_header() -> Markup:
+        """The header of every page, shared by everyone who sees the same one
+        (lms/fragments.py); each person's name, token and return address are filled in."""
+        signed_in = bool(current_user.is_authenticated)
+        flags = {
+            "signed_in": signed_in,
+            "endpoint": request.endpoint or "",
+            "current_locale": current_locale(),
+            "supported_locales": SUPPORTED_LOCALES,
+            "in_a_team": signed_in and bool(current_user.team_id or current_user.managed_teams),
+            "sees_teams": signed_in and current_user.has_role(Role.MANAGER, Role.HR, Role.ADMIN),
+            "sees_reports": signed_in and current_user.has_role(Role.HR, Role.ADMIN),
+            "is_admin": signed_in and current_user.has_role(Role.ADMIN),
+            "unread_notifications": (notifications.unread_count(current_user) if signed_in else 0),
+        }
+        slots = {
+            "back": request.full_path if request.query_string else request.path,
+            "who": current_user.full_name if signed_in else "",
+            "csrf_token": generate_csrf(),
+        }
+        return render_shared("_header.html", sorted(flags.items()), slots, **flags)
+
     @app.context_processor
     def layout_context() -> dict[str, Any]:
+        # Only what the layout reads: it runs for every page, so it builds no forms.
         return {
             "current_locale": current_locale(),
             "supported_locales": SUPPORTED_LOCALES,
-            "locale_form": LocaleForm(),
-            "logout_form": EmptyForm() if current_user.is_authenticated else None,
+            "locale_choices": LOCALE_CHOICES,
             "Role": Role,
-            "unread_notifications": (
-                notifications.unread_count(current_user) if current_user.is_authenticated else 0
-            ),
         }
 
 

@@ -6,6 +6,7 @@ from wtforms.validators import DataRequired, Length
 from lms.config import SUPPORTED_LOCALES
 
 LANGUAGE_NAMES = {"ru": "Русский", "en": "English"}
+LOCALE_CHOICES = [SelectChoice(code, LANGUAGE_NAMES[code]) for code in SUPPORTED_LOCALES]
 
 
 class EmptyForm(FlaskForm):
@@ -21,6 +22,6 @@ class LoginForm(FlaskForm):
 class LocaleForm(FlaskForm):
     locale = SelectField(
         _l("Language"),
-        choices=[SelectChoice(code, LANGUAGE_NAMES[code]) for code in SUPPORTED_LOCALES],
+        choices=LOCALE_CHOICES,
     )
     next = HiddenField()

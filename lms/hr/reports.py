@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort, render_template, request
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
@@ -14,7 +17,7 @@ from lms.i18n import current_locale
 from lms.models import Centre, Region, Role, Team
 from lms.permissions import hr_region_id, role_required, visible_teams
 from lms.services.reports import BadFilter, Filters
-from lms.team.views import dashboard_html
+from lms.team.views import cached_html, dashboard_context
 
 
 @bp.get("")
@@ -24,6 +27,12 @@ def reports() -> tuple[str, int] | str:
         filters = Filters.from_args(request.args)
     except BadFilter as error:
         abort(400, description=str(error))
+    body = cached_html("hr.reports:page", {}, lambda slots: _page(filters, slots))
+    return render_template("hr/reports.html", body=body)
+
+
+def _page(filters: Filters, slots: dict[str, Any]) -> str:
+    """The filters, export links and dashboard of ``/hr``, rendered (kept by cached_html)."""
     region_id = None if current_user.has_role(Role.ADMIN) else hr_region_id(current_user)
     regions = select(Region).order_by(Region.name)
     if region_id is not None:
@@ -52,9 +61,14 @@ def reports() -> tuple[str, int] | str:
         )
     course = get_course()
     locale = current_locale()
-    dashboard = dashboard_html(filters, "hr.reports")
+    dashboard = Markup(  # noqa: S704  (our own template's output)
+        render_template(
+            "reports/_dashboard.html", **slots, **dashboard_context(filters, "hr.reports")
+        )
+    )
     return render_template(
-        "hr/reports.html",
+        "hr/_reports_body.html",
+        **slots,
         filters=filters,
         regions=region_list,
         centres=centres,

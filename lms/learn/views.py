@@ -6,12 +6,14 @@ from io import BytesIO
 from flask import Blueprint, abort, current_app, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
 from lms.content import Course, Module, get_course
 from lms.content.loader import Memo, ModuleText
 from lms.content.pdf import PdfUnavailable, memo_pdf
 from lms.extensions import db
+from lms.fragments import render_shared
 from lms.i18n import current_locale
 from lms.permissions import signed_in
 from lms.services import progress
@@ -58,12 +60,27 @@ def module(slug: str) -> str:
     found = _module_or_404(course, slug)
     locale = current_locale()
     previous, following = course.neighbours(found)
-    return render_template(
-        "learn/module.html",
+    text = found.text(locale)
+    mine = progress.course_progress(current_user, course)[found.slug]
+    # The page is the same for everyone at the same point of the module: rendered once
+    # for each such point (the key is everything it shows), with each reader's own token.
+    key = [
+        [module.content_hash for module in course.modules],
+        found.slug,
+        locale,
+        sorted(mine.sections_read),
+        sorted(mine.done),
+        mine.completion.completed_at.isoformat() if mine.completion else None,
+        mine.quiz.best_score if mine.quiz else None,
+    ]
+    body = render_shared(
+        "learn/_module_body.html",
+        key,
+        {"csrf_token": generate_csrf()},
         module=found,
-        text=found.text(locale),
+        text=text,
         rendered=course.render(found, locale),
-        progress=progress.course_progress(current_user, course)[found.slug],
+        progress=mine,
         has_quiz=found.slug in course.quizzes,
         competencies=[course.competencies[c] for c in found.competencies],
         previous=previous.text(locale) if previous else None,
@@ -73,6 +90,7 @@ def module(slug: str) -> str:
         position=course.modules.index(found) + 1,
         total=len(course.modules),
     )
+    return render_template("learn/module.html", text=text, body=body)
 
 
 @bp.post("/modules/<slug>/sections/<section_id>/read")

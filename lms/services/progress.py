@@ -3,9 +3,22 @@ modules and of the course. Functions flush; the view commits."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import (
+    Integer,
+    String,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -221,18 +234,22 @@ def refresh_completion(user: User, course: Course, module: Module) -> ModuleComp
 
 
 def course_progress(user: User, course: Course) -> dict[str, ModuleProgress]:
-    """Everyone's view of their own progress, per module: four queries for the whole course."""
-    done = _by_slug(
-        select(CourseModule.slug, TaskCompletion.task_id)
-        .join(TaskCompletion, TaskCompletion.module_id == CourseModule.id)
-        .where(TaskCompletion.user_id == user.id)
-    )
-    read = _by_slug(
-        select(CourseModule.slug, SectionRead.section_id)
-        .join(SectionRead, SectionRead.module_id == CourseModule.id)
-        .where(SectionRead.user_id == user.id)
-    )
-    quizzes = _quiz_summaries(user)
+    """Everyone's view of their own progress, per module: two queries for the whole course
+    (tasks done, sections read and the quiz summary in one; the completions in the other),
+    since every page that shows progress waits on each round trip."""
+    done: dict[str, set[str]] = {}
+    read: dict[str, set[str]] = {}
+    quizzes: dict[str, QuizSummary] = {}
+    rows = db.session.execute(_progress_rows(), {"user_id": user.id})
+    for kind, slug, value, best, passed, used, open_ in rows:
+        if kind == "task":
+            done.setdefault(slug, set()).add(value)
+        elif kind == "read":
+            read.setdefault(slug, set()).add(value)
+        else:
+            quizzes[slug] = QuizSummary(
+                best_score=best, passed=bool(passed), attempts_used=used, in_progress=bool(open_)
+            )
     completions = {
         completion.module.slug: completion
         for completion in db.session.scalars(
@@ -257,33 +274,50 @@ def course_progress(user: User, course: Course) -> dict[str, ModuleProgress]:
     return progress
 
 
-def _by_slug(query: Select[str, str]) -> dict[str, set[str]]:
-    found: dict[str, set[str]] = {}
-    for slug, value in db.session.execute(query):
-        found.setdefault(slug, set()).add(value)
-    return found
-
-
-def _quiz_summaries(user: User) -> dict[str, QuizSummary]:
-    submitted = QuizAttempt.state == AttemptState.SUBMITTED
-    rows = db.session.execute(
+@functools.cache
+def _progress_rows() -> Any:
+    """(kind, slug, value, best score, passed, attempts used, open): a row per task done
+    ("task") and per section read ("read"), and one per module with quiz attempts ("quiz"),
+    of the person ``:user_id``. Built once: building it took as long as running it."""
+    user_id = bindparam("user_id", type_=Integer)
+    no_text = cast(null(), String)
+    no_number = cast(null(), Integer)
+    tasks = (
         select(
+            literal("task", String).label("kind"),
             CourseModule.slug,
+            TaskCompletion.task_id.label("value"),
+            *(no_number.label(name) for name in ("best", "passed", "used", "open")),
+        )
+        .join(TaskCompletion, TaskCompletion.module_id == CourseModule.id)
+        .where(TaskCompletion.user_id == user_id)
+    )
+    reads = (
+        select(
+            literal("read", String),
+            CourseModule.slug,
+            SectionRead.section_id,
+            *(no_number for _ in range(4)),
+        )
+        .join(SectionRead, SectionRead.module_id == CourseModule.id)
+        .where(SectionRead.user_id == user_id)
+    )
+    submitted = QuizAttempt.state == AttemptState.SUBMITTED
+    quizzes = (
+        select(
+            literal("quiz", String),
+            CourseModule.slug,
+            no_text,
             func.max(case((submitted, QuizAttempt.score))),
             func.max(case((QuizAttempt.passed.is_(True), 1), else_=0)),
             func.count(case((submitted, 1))),
             func.max(case((submitted, 0), else_=1)),
         )
         .join(QuizAttempt, QuizAttempt.module_id == CourseModule.id)
-        .where(QuizAttempt.user_id == user.id)
+        .where(QuizAttempt.user_id == user_id)
         .group_by(CourseModule.slug)
     )
-    return {
-        slug: QuizSummary(
-            best_score=best, passed=bool(passed), attempts_used=used, in_progress=bool(open_)
-        )
-        for slug, best, passed, used, open_ in rows
-    }
+    return union_all(tasks, reads, quizzes)
 
 
 def memo_download_count(slug: str, memo_id: str) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -68,17 +69,34 @@ def dashboard_html(filters: Filters, endpoint: str, **endpoint_args: Any) -> Mar
     token (a slot is filled in for each request), and a reminder the viewer sends starts
     their dashboards afresh so that it shows at once.
     """
+    return cached_html(
+        endpoint,
+        endpoint_args,
+        lambda slots: render_template(
+            "reports/_dashboard.html",
+            **slots,
+            **dashboard_context(filters, endpoint, **endpoint_args),
+        ),
+    )
+
+
+def cached_html(
+    endpoint: str, endpoint_args: dict[str, Any], render: Callable[[dict[str, Any]], str]
+) -> Markup:
+    """What ``render`` gives, kept as ``dashboard_html`` keeps a dashboard: per viewer, scope,
+    address and arguments, language and date, for ``REPORT_CACHE_SECONDS``. ``render`` is
+    given what the templates need for that (``csrf_token``, a slot; ``as_of``, when kept).
+    A page's filters and lists go in the same entry as its dashboard, so that a page served
+    from the cache asks the database for nothing but the viewer's scope."""
     seconds = current_app.config["REPORT_CACHE_SECONDS"]
-    key = _dashboard_key(endpoint, endpoint_args) if seconds > 0 else None
-    if key is not None:
-        cached = cache().get(key)
-        if cached is not None:
-            return _rendered(cached)
-    context = dashboard_context(filters, endpoint, **endpoint_args)
-    if key is None:
-        return _rendered(render_template("reports/_dashboard.html", **context))
-    context["as_of"] = format_time(datetime.now(UTC), "short")
-    html = render_template("reports/_dashboard.html", csrf_token=lambda: CSRF_SLOT, **context)
+    slots: dict[str, Any] = {"csrf_token": lambda: CSRF_SLOT}
+    if seconds <= 0:
+        return _rendered(render(slots))
+    key = _dashboard_key(endpoint, endpoint_args)
+    cached = cache().get(key)
+    if cached is not None:
+        return _rendered(cached)
+    html = render({**slots, "as_of": format_time(datetime.now(UTC), "short")})
     cache().set(key, html, seconds)
     return _rendered(html)
 
@@ -177,16 +195,27 @@ def _filters() -> Filters:
 @bp.get("")
 @role_required(Role.MANAGER, Role.HR, Role.ADMIN)
 def index() -> str:
-    teams = list(
-        db.session.scalars(visible_teams(current_user).options(contains_eager(Team.centre)))
-    )
     filters = _filters()
     # Managers choose among their teams; narrowing to a team they cannot see shows nobody.
     filters = Filters(
         team=filters.team, module=filters.module, since=filters.since, until=filters.until
     )
-    dashboard = dashboard_html(filters, "team.index")
-    return render_template("team/index.html", teams=teams, filters=filters, dashboard=dashboard)
+
+    def render(slots: dict[str, Any]) -> str:
+        teams = list(
+            db.session.scalars(visible_teams(current_user).options(contains_eager(Team.centre)))
+        )
+        dashboard = Markup(  # noqa: S704  (our own template's output)
+            render_template(
+                "reports/_dashboard.html", **slots, **dashboard_context(filters, "team.index")
+            )
+        )
+        return render_template(
+            "team/_index_body.html", teams=teams, filters=filters, dashboard=dashboard, **slots
+        )
+
+    body = cached_html("team.index:page", {}, render)
+    return render_template("team/index.html", body=body)
 
 
 @bp.get("/<int:team_id>")
