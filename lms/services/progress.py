@@ -7,6 +7,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
+from flask import has_request_context, request
 from sqlalchemy import (
     Integer,
     String,
@@ -83,7 +84,16 @@ class ModuleProgress:
 
 def published_version(slug: str) -> tuple[CourseModule, ContentVersion]:
     """The module's record and current content version; ``NotPublished`` if it has none."""
-    record = db.session.scalar(select(CourseModule).where(CourseModule.slug == slug))
+    # Asked several times by one request (a quiz's start checks, draws and records): the
+    # answer is kept for the rest of that request, whose session holds the records.
+    kept = request.environ.setdefault("lms.published", {}) if has_request_context() else {}
+    if slug not in kept:
+        kept[slug] = db.session.scalar(
+            select(CourseModule)
+            .where(CourseModule.slug == slug)
+            .options(joinedload(CourseModule.current_version))
+        )
+    record = kept[slug]
     if record is None or record.current_version is None:
         raise NotPublished(slug)
     return record, record.current_version
