@@ -134,19 +134,17 @@ def test_numbers_in_the_environment_are_checked():
         from_environment({"REPORT_CACHE_SECONDS": "a minute"})
 
 
-def test_behind_a_proxy_the_clients_own_address_is_used(app_config):
+def test_behind_a_proxy_the_clients_own_address_is_used(app_config, servers):
     from flask import request
 
     seen = []
-    app = create_app({**app_config, "PROXY_HOPS": 1})
 
-    @app.before_request
     def note_address() -> None:
         seen.append(request.remote_addr)
 
-    client = app.test_client()
-    client.get("/healthz", headers={"X-Forwarded-For": "203.0.113.7"})
-    direct = create_app(app_config)
-    direct.before_request(note_address)
-    direct.test_client().get("/healthz", headers={"X-Forwarded-For": "203.0.113.7"})
+    # ``servers`` closes the apps' database connections afterwards.
+    for hops in (1, 0):
+        app = servers({**app_config, "PROXY_HOPS": hops})
+        app.before_request(note_address)
+        app.test_client().get("/healthz", headers={"X-Forwarded-For": "203.0.113.7"})
     assert seen == ["203.0.113.7", "127.0.0.1"]
