@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask import has_request_context, request
@@ -39,6 +40,7 @@ from lms.models import (
     TaskCompletion,
     User,
 )
+from lms.models.base import UTCDateTime
 from lms.services import certificates, recognition
 
 
@@ -60,6 +62,15 @@ class QuizSummary:
 
 
 @dataclass(frozen=True)
+class CompletionSummary:
+    """A module completed, as progress pages show it (the record is ``ModuleCompletion``)."""
+
+    id: int
+    completed_at: datetime
+    score: int | None
+
+
+@dataclass(frozen=True)
 class ModuleProgress:
     done: frozenset[str]
     total: int
@@ -67,7 +78,7 @@ class ModuleProgress:
     sections_read: frozenset[str] = frozenset()
     sections_total: int = 0
     quiz: QuizSummary | None = None
-    completion: ModuleCompletion | None = None
+    completion: CompletionSummary | None = None
 
     @property
     def count(self) -> int:
@@ -244,30 +255,27 @@ def refresh_completion(user: User, course: Course, module: Module) -> ModuleComp
 
 
 def course_progress(user: User, course: Course) -> dict[str, ModuleProgress]:
-    """Everyone's view of their own progress, per module: two queries for the whole course
-    (tasks done, sections read and the quiz summary in one; the completions in the other),
-    since every page that shows progress waits on each round trip."""
+    """Everyone's view of their own progress, per module, in one query for the whole course
+    (tasks done, sections read, the quiz summary and the completions), since every page that
+    shows progress waits on each round trip."""
+    from lms.services.reports import as_utc  # reports builds on this module
+
     done: dict[str, set[str]] = {}
     read: dict[str, set[str]] = {}
     quizzes: dict[str, QuizSummary] = {}
+    completions: dict[str, CompletionSummary] = {}
     rows = db.session.execute(_progress_rows(), {"user_id": user.id})
-    for kind, slug, value, best, passed, used, open_ in rows:
+    for kind, slug, value, best, passed, used, open_, at in rows:
         if kind == "task":
             done.setdefault(slug, set()).add(value)
         elif kind == "read":
             read.setdefault(slug, set()).add(value)
-        else:
+        elif kind == "quiz":
             quizzes[slug] = QuizSummary(
                 best_score=best, passed=bool(passed), attempts_used=used, in_progress=bool(open_)
             )
-    completions = {
-        completion.module.slug: completion
-        for completion in db.session.scalars(
-            select(ModuleCompletion)
-            .where(ModuleCompletion.user_id == user.id)
-            .options(joinedload(ModuleCompletion.module))
-        )
-    }
+        else:
+            completions[slug] = CompletionSummary(id=used, completed_at=as_utc(at), score=best)
     progress = {}
     for module in course.modules:
         task_ids = {task.id for task in module.text(SUPPORTED_LOCALES[0]).tasks}
@@ -286,18 +294,21 @@ def course_progress(user: User, course: Course) -> dict[str, ModuleProgress]:
 
 @functools.cache
 def _progress_rows() -> Any:
-    """(kind, slug, value, best score, passed, attempts used, open): a row per task done
-    ("task") and per section read ("read"), and one per module with quiz attempts ("quiz"),
-    of the person ``:user_id``. Built once: building it took as long as running it."""
+    """(kind, slug, value, best score, passed, attempts used or id, open, completed at): a
+    row per task done ("task") and per section read ("read"), one per module with quiz
+    attempts ("quiz") and one per module completed ("done", with its score and id), of the
+    person ``:user_id``. Built once: building it took as long as running it."""
     user_id = bindparam("user_id", type_=Integer)
     no_text = cast(null(), String)
     no_number = cast(null(), Integer)
+    no_time = cast(null(), UTCDateTime()).label("at")
     tasks = (
         select(
             literal("task", String).label("kind"),
             CourseModule.slug,
             TaskCompletion.task_id.label("value"),
             *(no_number.label(name) for name in ("best", "passed", "used", "open")),
+            no_time,
         )
         .join(TaskCompletion, TaskCompletion.module_id == CourseModule.id)
         .where(TaskCompletion.user_id == user_id)
@@ -308,6 +319,7 @@ def _progress_rows() -> Any:
             CourseModule.slug,
             SectionRead.section_id,
             *(no_number for _ in range(4)),
+            no_time,
         )
         .join(SectionRead, SectionRead.module_id == CourseModule.id)
         .where(SectionRead.user_id == user_id)
@@ -322,12 +334,27 @@ def _progress_rows() -> Any:
             func.max(case((QuizAttempt.passed.is_(True), 1), else_=0)),
             func.count(case((submitted, 1))),
             func.max(case((submitted, 0), else_=1)),
+            no_time,
         )
         .join(QuizAttempt, QuizAttempt.module_id == CourseModule.id)
         .where(QuizAttempt.user_id == user_id)
         .group_by(CourseModule.slug)
     )
-    return union_all(tasks, reads, quizzes)
+    completions = (
+        select(
+            literal("done", String),
+            CourseModule.slug,
+            no_text,
+            ModuleCompletion.score,
+            no_number,
+            ModuleCompletion.id,
+            no_number,
+            ModuleCompletion.completed_at,
+        )
+        .join(ModuleCompletion, ModuleCompletion.module_id == CourseModule.id)
+        .where(ModuleCompletion.user_id == user_id)
+    )
+    return union_all(tasks, reads, quizzes, completions)
 
 
 def memo_download_count(slug: str, memo_id: str) -> int:
