@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 
-from flask import Flask
 from markupsafe import Markup
 
 from lms import fragments
@@ -16,21 +15,11 @@ from lms.extensions import db
 from lms.fragments import render_shared
 from lms.models import NotificationKind, Role, User
 from lms.services import notifications, progress
-from tests.conftest import CSRF_PATTERN, PASSWORD, IsolatedClient
+from tests.conftest import CSRF_PATTERN
+from tests.test_report_cache import signed_in
 
 FIRST = "client-centricity"
 READ_MARK = "section-read is-read"
-
-
-def signed_in(app: Flask, email: str) -> IsolatedClient:
-    client = app.test_client()
-    token = CSRF_PATTERN.search(client.get("/login").get_data(as_text=True))
-    assert token is not None
-    response = client.post(
-        "/login", data={"email": email, "password": PASSWORD, "csrf_token": token.group(1)}
-    )
-    assert response.status_code == 302
-    return client  # type: ignore[return-value]
 
 
 HEADER = {
