@@ -53,9 +53,17 @@ def render_shared(
             markers["csrf_token"] = _marker_call("csrf_token")
         html = render_template(template, **context, **markers)
         store.set(digest, html, SECONDS)
-    values = {name: str(escape(value)) for name, value in slots.items()}
-    # One pass: a value put in is never read again, whatever it contains.
-    return Markup(_SLOT.sub(lambda found: values.get(found.group(1), ""), html))  # noqa: S704
+    return fill(html, slots)
+
+
+def fill(html: str, values: Mapping[str, str | Markup]) -> Markup:
+    """``html`` (our own template's output) with each slot's value put in its marker's
+    place, escaped unless it is Markup. One pass: a value put in is never read again,
+    whatever it contains; a marker with no value here is left as it is."""
+    escaped = {name: str(escape(value)) for name, value in values.items()}
+    return Markup(  # noqa: S704
+        _SLOT.sub(lambda found: escaped.get(found.group(1), found.group(0)), html)
+    )
 
 
 def _marker_call(name: str) -> Callable[[], Markup]:

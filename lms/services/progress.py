@@ -42,6 +42,7 @@ from lms.models import (
 )
 from lms.models.base import UTCDateTime
 from lms.services import certificates, recognition
+from lms.services.reports import as_utc
 
 
 class NotPublished(LookupError):
@@ -258,8 +259,6 @@ def course_progress(user: User, course: Course) -> dict[str, ModuleProgress]:
     """Everyone's view of their own progress, per module, in one query for the whole course
     (tasks done, sections read, the quiz summary and the completions), since every page that
     shows progress waits on each round trip."""
-    from lms.services.reports import as_utc  # reports builds on this module
-
     done: dict[str, set[str]] = {}
     read: dict[str, set[str]] = {}
     quizzes: dict[str, QuizSummary] = {}
