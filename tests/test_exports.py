@@ -30,8 +30,8 @@ from lms.models import (
     TaskCompletion,
     User,
 )
-from lms.services import exports, progress
-from lms.services.reports import CompletionRow
+from lms.services import exports, progress, reports
+from lms.services.reports import CompletionRow, Filters
 from tests.conftest import PASSWORD, Auth
 from tests.test_course import pdf_text
 
@@ -385,6 +385,50 @@ def test_an_export_cut_short_is_in_the_audit_log_all_the_same(client, auth, org,
     event = db.session.scalars(select(AuditEvent)).one()
     assert event.details["complete"] is False
     assert 2 <= event.details["rows"] < 21
+
+
+def test_postgresql_writes_the_same_csv_as_python_byte_for_byte(app, org, make):
+    """On PostgreSQL the database writes the CSV (COPY); it must be the csv module's output."""
+    if not exports.database_writes_csv():
+        pytest.skip("the database writes the CSV itself only on PostgreSQL")
+    team = make.team('Team "Quoted", with; separators', centre="North", region="Region A")
+    for email, name, number in (
+        ("quote@example.test", 'Ivan "the Quick", Jr.; II', ""),
+        ("lines@example.test", "First line\r\nsecond line\nthird", None),
+        ("formula@example.test", '=HYPERLINK("http://x")', "-5"),
+        ("tab@example.test", "\tTabbed", "@1"),
+        ("cyrillic@example.test", "Ёлкина Анна Сергеевна", "Т-12"),
+        ("backslash@example.test", "back\\slash \\. and \\N", "\\."),
+        ("space@example.test", " ", "'"),
+    ):
+        person(make, email, name, team, number=number)
+    admin = db.session.scalar(select(User).where(User.email == "admin@example.test"))
+    course = get_course()
+    for locale in ("en", "ru"):
+        sheet = exports.completion_sheet(course, locale)
+        for filters in (Filters(inactive=True), Filters(team=team.id, module="myths"),
+                        Filters(until=datetime(2024, 3, 2).date())):  # fmt: skip
+            for delimiter in (",", ";"):
+                written = b"".join(
+                    exports.csv_join(exports.csv_lines(admin, filters, sheet, delimiter), sheet,
+                                     delimiter)
+                )  # fmt: skip
+                db.session.rollback()
+                expected = b"".join(
+                    exports.csv_chunks(reports.completion_rows(admin, filters), sheet, delimiter)
+                )
+                db.session.rollback()
+                assert written == expected, (locale, filters, delimiter)
+    assert b'"Ivan ""the Quick"", Jr.; II"' in written
+
+
+def test_only_a_known_separator_reaches_the_database(app, org):
+    if not exports.database_writes_csv():
+        pytest.skip("the database writes the CSV itself only on PostgreSQL")
+    sheet = exports.completion_sheet(get_course(), "en")
+    admin = db.session.scalar(select(User).where(User.email == "admin@example.test"))
+    with pytest.raises(ValueError, match="not a CSV delimiter"):
+        next(exports.csv_lines(admin, Filters(), sheet, "'"))
 
 
 # --- XLSX --------------------------------------------------------------------------------

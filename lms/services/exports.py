@@ -20,12 +20,24 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from xml.sax.saxutils import escape
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import String, and_, literal_column, null, select, true, union_all
+from sqlalchemy import (
+    Select,
+    String,
+    and_,
+    case,
+    func,
+    literal,
+    literal_column,
+    null,
+    select,
+    true,
+    union_all,
+)
 
 from lms.config import SUPPORTED_LOCALES
 from lms.content.loader import Course
@@ -48,9 +60,13 @@ from lms.services.reports import (
     CompletionRow,
     Filters,
     as_utc,
+    completion_rows_query,
     people_query,
     start_of,
 )
+
+if TYPE_CHECKING:
+    import psycopg
 
 Cell = str | int | None
 
@@ -162,6 +178,105 @@ def csv_chunks(
         if count % CHUNK_ROWS == 0:
             yield _take(buffer)
     yield _take(buffer)
+
+
+# --- CSV written by PostgreSQL ----------------------------------------------------------------
+#
+# On PostgreSQL the database writes the CSV itself (``COPY ... TO STDOUT``): the same cells as
+# ``Sheet.cells`` gives and ``neutralise`` makes safe, worked out in SQL, so Python only passes
+# lines on. Building each row in Python cost about 85 µs; this costs a few. The output is the
+# same bytes as ``csv_chunks`` writes (a test compares them): empty cells are NULL, which COPY
+# leaves unquoted as the csv module does, and each line ends in CRLF as RFC 4180 wants.
+
+
+def database_writes_csv() -> bool:
+    """Whether the database can write the CSV itself (PostgreSQL's COPY)."""
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def csv_lines(
+    viewer: User, filters: Filters, sheet: Sheet, delimiter: str = ","
+) -> Iterator[bytes]:
+    """The records ``completion_rows`` reads, as CSV lines written by PostgreSQL, each ending in
+    CRLF; for ``csv_join``. Stopping early cancels the COPY on the server."""
+    if delimiter not in CSV_DELIMITERS.values():
+        raise ValueError(f"not a CSV delimiter: {delimiter!r}")
+    connection = db.session.connection()
+    dialect = connection.dialect
+    compiled = _csv_cells_query(viewer, filters, sheet).compile(dialect=dialect)
+    params = {}
+    for name, value in compiled.construct_params().items():
+        process = compiled.binds[name].type.bind_processor(dialect)
+        params[name] = process(value) if process is not None else value
+    # COPY takes no server-side parameters: psycopg binds them in the text, quoting each.
+    statement = f"COPY ({compiled}) TO STDOUT WITH (FORMAT csv, DELIMITER '{delimiter}')"
+    raw = cast("psycopg.Connection[Any]", connection.connection.dbapi_connection)
+    with raw.cursor() as cursor, cursor.copy(statement, params) as copy:
+        for line in copy:  # PostgreSQL sends each row in a message of its own
+            yield bytes(line[:-1]) + b"\r\n"
+
+
+def csv_join(lines: Iterable[bytes], sheet: Sheet, delimiter: str = ",") -> Iterator[bytes]:
+    """``csv_lines`` as the download: the byte order mark and header, then chunks of lines."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    csv.writer(buffer, delimiter=delimiter).writerow(_safe(sheet.header))
+    chunk = [_take(buffer)]
+    for count, line in enumerate(lines, 1):
+        chunk.append(line)
+        if count % CHUNK_ROWS == 0:
+            yield b"".join(chunk)
+            chunk.clear()
+    yield b"".join(chunk)
+
+
+def _csv_cells_query(viewer: User, filters: Filters, sheet: Sheet) -> Select[Any]:
+    """``Sheet.cells`` of every record, neutralised, in SQL, in the records' order."""
+    rows = completion_rows_query(viewer, filters).order_by(None).subquery("records")
+
+    def text(value: Any) -> Any:
+        return func.nullif(_sql_neutralise(value), "")
+
+    def labels(column: Any, mapping: Mapping[str, str]) -> Any:
+        return func.nullif(
+            case({key: neutralise(label) for key, label in mapping.items()}, value=column,
+                 else_=_sql_neutralise(column)),
+            "",
+        )  # fmt: skip
+
+    return select(
+        text(rows.c.full_name),
+        text(rows.c.email),
+        text(rows.c.employee_number),
+        text(rows.c.region),
+        text(rows.c.centre),
+        text(rows.c.team),
+        text(rows.c.slug),
+        labels(rows.c.slug, sheet.titles),
+        text(func.substr(rows.c.content_hash, 1, 12)),
+        labels(rows.c.status, sheet.statuses),
+        rows.c.score,
+        rows.c.attempts,
+        _sql_iso_utc(rows.c.started_at),
+        _sql_iso_utc(rows.c.completed_at),
+        case((rows.c.active, neutralise(sheet.yes)), else_=neutralise(sheet.no)),
+    ).order_by(rows.c.ordinal, rows.c.position)
+
+
+_FORMULA_START = "^[" + "".join(sorted(FORMULA_STARTS - {"-"})) + "-]"  # "-" last: not a range
+
+
+def _sql_neutralise(value: Any) -> Any:
+    """``neutralise`` in SQL."""
+    return case(
+        (value.regexp_match(_FORMULA_START), literal("'") + value),
+        else_=value,
+    )
+
+
+def _sql_iso_utc(value: Any) -> Any:
+    """``iso_utc`` in SQL (PostgreSQL): to the second, in UTC, with a Z."""
+    return func.to_char(func.timezone("UTC", value), 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
 
 
 def _take(buffer: io.StringIO) -> bytes:

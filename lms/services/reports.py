@@ -273,6 +273,12 @@ def completion_rows_query(
         Region.name.label("region"),
         Centre.name.label("centre"),
         Team.name.label("team"),
+        # The people's order, counted over the people alone: ordering the records by it and
+        # the module compares two integers, where the names' order would compare four texts
+        # for each of seven times as many rows.
+        func.row_number()
+        .over(order_by=(Region.name, Centre.name, Team.name, User.full_name, User.id))
+        .label("ordinal"),
     )
     if user_ids is not None:
         chosen = chosen.where(User.id.in_(user_ids))
@@ -299,6 +305,7 @@ def completion_rows_query(
             people.c.centre,
             people.c.team,
             people.c.team_id,
+            people.c.ordinal,
             modules.c.slug,
             modules.c.position,
             version.content_hash,
@@ -327,14 +334,7 @@ def completion_rows_query(
             attempts,
             and_(attempts.c.user_id == people.c.id, attempts.c.module_id == modules.c.id),
         )
-        .order_by(
-            people.c.region,
-            people.c.centre,
-            people.c.team,
-            people.c.full_name,
-            people.c.id,
-            modules.c.position,
-        )
+        .order_by(people.c.ordinal, modules.c.position)
     )
 
 
