@@ -50,11 +50,13 @@ class DatabaseIdConverter(IntegerConverter):
 
 
 def register_extensions(app: Flask) -> None:
+    from sqlalchemy import select
     from sqlalchemy.orm import joinedload
 
     from lms import cache, i18n, permissions
     from lms.extensions import babel, csrf, db, limiter, login_manager, migrate
     from lms.models import User
+    from lms.services import notifications
 
     db.init_app(app)
     migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"])
@@ -73,11 +75,24 @@ def register_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        if not user_id.isdigit():
+        if not user_id.isdigit() or int(user_id) > 2**31 - 1:
             return None
-        # One query for the person and their roles: every page asks for both.
-        user = db.session.get(User, int(user_id), options=[joinedload(User.roles)])
-        return user if user is not None and user.active else None
+        # One query for the person, their roles and their unread notifications: every page
+        # shows all three.
+        found = (
+            db.session.execute(
+                select(User, notifications.unread_of(User.id))
+                .where(User.id == int(user_id))
+                .options(joinedload(User.roles))
+            )
+            .unique()
+            .first()
+        )
+        if found is None or not found[0].active:
+            return None
+        user, unread = found
+        notifications.remember_unread(user, unread)
+        return user
 
     app.before_request(permissions.send_anonymous_to_login)
 

@@ -41,7 +41,7 @@ from lms.models import (
     Team,
     User,
 )
-from lms.services import goals, recognition, reviews
+from lms.services import goals, notifications, recognition, reviews
 from lms.services.goals import GoalFields
 from lms.services.reviews import PlannedAction, Rating
 from tests.conftest import PASSWORD, Auth, Factory, csrf_token
@@ -963,6 +963,21 @@ def test_opening_a_notification_marks_it_read_and_goes_to_its_goal(app, world):
     assert len(mine) == 2
     assert {row[0]: row[4] is None for row in mine} == {row[0]: row[0] != first.id for row in mine}
     assert unread_badge(page(client.get("/me/goals"))) == "1"
+
+
+def test_the_count_read_with_the_person_is_only_theirs_and_forgotten_on_a_change(app, world):
+    goal_in(world, SUBMITTED)
+    manager = db.session.get(User, world["manager"])
+    colleague = db.session.get(User, world["colleague"])
+    with app.test_request_context():
+        notifications.remember_unread(manager, 1)
+        assert notifications.unread_count(manager) == 1
+        assert notifications.unread_count(colleague) == 0  # counted, not the manager's
+        notifications.notify([manager], NotificationKind.RECOGNITION_RECEIVED, actor=colleague)
+        db.session.flush()
+        assert notifications.unread_count(manager) == 2
+        notifications.mark_read(manager)
+        assert notifications.unread_count(manager) == 0
 
 
 def test_someone_elses_notification_is_404_and_stays_unread(app, world):
