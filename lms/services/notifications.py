@@ -61,7 +61,7 @@ def unread_of(user_id: Any) -> Any:
 
 def remember_unread(user: User, count: int) -> None:
     """Keep the count read with ``user`` for this request; any change here forgets it."""
-    g.setdefault(_UNREAD, (user.id, count))
+    setattr(g, _UNREAD, (user.id, count))
 
 
 def _forget_unread() -> None:
