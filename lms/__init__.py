@@ -81,7 +81,7 @@ def register_extensions(app: Flask) -> None:
         # shows all three.
         found = (
             db.session.execute(
-                select(User, notifications.unread_of(User.id))
+                select(User, notifications.unread_of(User.id).scalar_subquery())
                 .where(User.id == int(user_id))
                 .options(joinedload(User.roles))
             )

@@ -234,7 +234,7 @@ def _csv_cells_query(viewer: User, filters: Filters, sheet: Sheet) -> Select[Any
     """``Sheet.cells`` of every record, neutralised, in SQL, in the records' order."""
     rows = completion_rows_query(viewer, filters).order_by(None).subquery("records")
 
-    def text(value: Any) -> Any:
+    def cell(value: Any) -> Any:
         return func.nullif(_sql_neutralise(value), "")
 
     def labels(column: Any, mapping: Mapping[str, str]) -> Any:
@@ -245,15 +245,15 @@ def _csv_cells_query(viewer: User, filters: Filters, sheet: Sheet) -> Select[Any
         )  # fmt: skip
 
     return select(
-        text(rows.c.full_name),
-        text(rows.c.email),
-        text(rows.c.employee_number),
-        text(rows.c.region),
-        text(rows.c.centre),
-        text(rows.c.team),
-        text(rows.c.slug),
+        cell(rows.c.full_name),
+        cell(rows.c.email),
+        cell(rows.c.employee_number),
+        cell(rows.c.region),
+        cell(rows.c.centre),
+        cell(rows.c.team),
+        cell(rows.c.slug),
         labels(rows.c.slug, sheet.titles),
-        text(func.substr(rows.c.content_hash, 1, 12)),
+        cell(func.substr(rows.c.content_hash, 1, 12)),
         labels(rows.c.status, sheet.statuses),
         rows.c.score,
         rows.c.attempts,

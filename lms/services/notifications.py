@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import g, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import selectinload
 
 from lms.extensions import db
@@ -47,15 +47,13 @@ def unread_count(user: User) -> int:
     counted = g.get(_UNREAD)
     if counted is not None and counted[0] == user.id:
         return int(counted[1])
-    return db.session.scalar(select(unread_of(User.id)).where(User.id == user.id)) or 0
+    return db.session.scalar(unread_of(user.id)) or 0
 
 
-def unread_of(user_id: Any) -> Any:
-    """The number of unread notifications of the person ``user_id`` (a column), as a column."""
-    return (
-        select(func.count(Notification.id))
-        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
-        .scalar_subquery()
+def unread_of(user_id: Any) -> Select[int]:
+    """How many notifications the person ``user_id`` (an id or a column) has not read."""
+    return select(func.count(Notification.id)).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None)
     )
 
 
