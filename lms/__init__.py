@@ -50,19 +50,21 @@ class DatabaseIdConverter(IntegerConverter):
 
 
 def register_extensions(app: Flask) -> None:
-    from sqlalchemy import select
+    from flask import session
+    from sqlalchemy import exists, select
     from sqlalchemy.orm import joinedload
 
-    from lms import cache, i18n, permissions
+    from lms import cache, i18n, permissions, security
     from lms.extensions import babel, csrf, db, limiter, login_manager, migrate
-    from lms.models import User
-    from lms.services import notifications
+    from lms.models import User, UserSession
+    from lms.services import accounts, notifications
 
     db.init_app(app)
     migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"])
     csrf.init_app(app)
     cache.init_app(app)
     limiter.init_app(app)
+    security.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     if not isinstance(vars(babel).get("domain_instance"), i18n.PoDomain):
         # Replaces Flask-Babel's .mo loader; read once per process, shared by every app.
@@ -75,14 +77,20 @@ def register_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        if not user_id.isdigit() or int(user_id) > 2**31 - 1:
+        token = session.get(accounts.SESSION_KEY)
+        if not user_id.isdigit() or int(user_id) > 2**31 - 1 or not isinstance(token, str):
             return None
-        # One query for the person, their roles and their unread notifications: every page
-        # shows all three.
+        # One query for the person, their roles and their unread notifications (every page
+        # shows all three), only while the session is still on record: signing out, a new
+        # password or deactivation ended it for every copy of the cookie.
+        live = exists().where(
+            UserSession.user_id == User.id,
+            UserSession.token_hash == accounts.hash_session_token(token),
+        )
         found = (
             db.session.execute(
                 select(User, notifications.unread_of(User.id).scalar_subquery())
-                .where(User.id == int(user_id))
+                .where(User.id == int(user_id), live)
                 .options(joinedload(User.roles))
             )
             .unique()
@@ -95,6 +103,7 @@ def register_extensions(app: Flask) -> None:
         return user
 
     app.before_request(permissions.send_anonymous_to_login)
+    app.before_request(permissions.send_to_password_change)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -139,9 +148,12 @@ def register_errorhandlers(app: Flask) -> None:
     from lms.extensions import db
 
     def render_error(error: HTTPException) -> Any:
+        # The exception's own headers (a 405's Allow) are kept; its content type is not ours.
+        headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
         if request.path.startswith("/api/"):  # programs get JSON, like the API's own errors
-            return jsonify(error=error.description), error.code or 500
-        return render_template("errors/error.html", code=error.code, error=error), error.code or 500
+            return jsonify(error=error.description), error.code or 500, headers
+        page = render_template("errors/error.html", code=error.code, error=error)
+        return page, error.code or 500, headers
 
     for code in (400, 403, 404, 405, 413, 429, 503):
         app.register_error_handler(code, render_error)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, abort, current_app, g, jsonify, request
+from flask import Flask, abort, current_app, g, jsonify, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import ColumnElement, Select, false, or_, select
 
@@ -110,6 +110,30 @@ def send_anonymous_to_login() -> Any:
     if access_of(endpoint) in {"public", "token"} or current_user.is_authenticated:
         return None
     return login_manager.unauthorized()
+
+
+# What someone who must first choose a password of their own may still open.
+ALLOWED_BEFORE_PASSWORD_CHANGE = frozenset(
+    {"auth.change_password", "auth.logout", "auth.set_locale", "auth.login"}
+)
+
+
+def send_to_password_change() -> Any:
+    """``before_request`` hook: someone signed in with a temporary password chooses their own
+    before anything else (public pages and the API, which needs no sign-in, stay open)."""
+    endpoint = request.endpoint
+    if (
+        endpoint is None
+        or endpoint == "static"
+        or endpoint.endswith(".static")
+        or endpoint in ALLOWED_BEFORE_PASSWORD_CHANGE
+        or access_of(endpoint) in {"public", "token"}
+        or not current_user.is_authenticated
+        or not current_user.must_change_password
+    ):
+        return None
+    back = request.full_path if request.query_string else request.path
+    return redirect(url_for("auth.change_password", next=back))
 
 
 def check_every_view_declares_access(app: Flask) -> None:

@@ -39,6 +39,7 @@ EXPECTED: dict[str, tuple[str, dict[str, int]]] = {
     "learn.memo_download": ("/modules/client-centricity/memos/client-groups.pdf", SIGNED_IN_OK),
     "learn.competencies": ("/competencies", SIGNED_IN_OK),
     "me.competencies": ("/me/competencies", SIGNED_IN_OK),
+    "auth.change_password": ("/me/password", SIGNED_IN_OK),
     "quiz.overview": ("/modules/client-centricity/quiz", SIGNED_IN_OK),
     # Someone's own attempt; to anyone else it does not exist.
     "quiz.attempt": (

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tests.conftest import CSRF_PATTERN, PASSWORD
+from tests.conftest import CSRF_PATTERN, PASSWORD, Auth
 from tests.test_report_cache import redis_or_skip
 
 REDIS = "redis://127.0.0.1:6379/14"  # only these tests use it; emptied before and after
@@ -120,3 +120,16 @@ def test_a_form_without_its_token_tries_nothing_and_does_not_count(app, make):
         response = client.post("/login", data={"email": "target@example.test", "password": "x"})
         assert response.status_code == 400
     assert attempt(app, "target@example.test", PASSWORD, address="10.0.0.2").status_code == 302
+
+
+def test_guessing_the_current_password_is_limited(app, make):
+    """Changing a password asks for the current one: guessing it is limited like signing in."""
+    from tests.test_security import NEW_PASSWORD, change
+
+    make.user("anna@example.test")
+    client = app.test_client()
+    Auth(client).login("anna@example.test")
+    statuses = [change(client, f"guess {n}", NEW_PASSWORD).status_code for n in range(6)]
+    assert statuses == [401] * 5 + [429]
+    # The right password is refused too while the limit lasts: a guesser learns nothing.
+    assert change(client, PASSWORD, NEW_PASSWORD).status_code == 429

@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, SelectChoice, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, Length
 
 from lms.config import SUPPORTED_LOCALES
 
@@ -25,3 +25,24 @@ class LocaleForm(FlaskForm):
         choices=LOCALE_CHOICES,
     )
     next = HiddenField()
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField(
+        _l("Current password"), validators=[DataRequired(), Length(max=256)]
+    )
+    new_password = PasswordField(
+        _l("New password"),
+        description=_l(
+            "At least 10 characters. A phrase of a few words you will remember works well."
+        ),
+        validators=[DataRequired(), Length(max=256)],
+    )
+    confirm_password = PasswordField(
+        _l("New password again"),
+        validators=[
+            DataRequired(),
+            EqualTo("new_password", message=_l("The two new passwords differ.")),
+        ],
+    )
+    submit = SubmitField(_l("Change password"))

@@ -14,10 +14,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from lms.auth.forms import EmptyForm, LocaleForm, LoginForm
+from lms.auth.forms import EmptyForm, LocaleForm, LoginForm, PasswordForm
 from lms.extensions import db, limiter
 from lms.permissions import public, signed_in
-from lms.services import accounts
+from lms.services import accounts, audit
 from lms.urls import safe_next
 
 bp = Blueprint("auth", __name__)
@@ -57,22 +57,35 @@ def login() -> Response | str | tuple[str, int]:
     form = LoginForm()
     if not form.validate_on_submit():
         return render_template("auth/login.html", form=form), (400 if form.is_submitted() else 200)
-    result = accounts.authenticate(form.email.data or "", form.password.data or "")
-    if result.outcome is accounts.LoginOutcome.INACTIVE:
-        form.form_errors.append(
-            _("This account has been deactivated. Please contact your administrator.")
-        )
-        return render_template("auth/login.html", form=form), 403
-    if result.user is None:
+    email = form.email.data or ""
+    result = accounts.authenticate(email, form.password.data or "")
+    if result.user is None or result.outcome is accounts.LoginOutcome.INACTIVE:
+        inactive = result.outcome is accounts.LoginOutcome.INACTIVE
+        audit.record(
+            result.user, "login.refused" if inactive else "login.failed",
+            email=accounts.normalise_email(email)[:254],
+        )  # fmt: skip
+        db.session.commit()
+        if inactive:
+            message = _("This account has been deactivated. Please contact your administrator.")
+            form.form_errors.append(message)
+            return render_template("auth/login.html", form=form), 403
         form.form_errors.append(_("Invalid e-mail or password."))
         return render_template("auth/login.html", form=form), 401
+    user = result.user
     chosen_locale = session.get("locale")
     session.clear()  # a new session for the signed-in person
-    login_user(result.user)
-    if result.user.locale is None and chosen_locale:
-        accounts.set_locale(result.user, chosen_locale)
-    accounts.record_login(result.user)
+    login_user(user)
+    session[accounts.SESSION_KEY] = accounts.start_session(
+        user, request.remote_addr, request.user_agent.string
+    )
+    if user.locale is None and chosen_locale:
+        accounts.set_locale(user, chosen_locale)
+    accounts.record_login(user)
+    audit.record(user, "login")
     db.session.commit()
+    if user.must_change_password:
+        return redirect(url_for("auth.change_password", next=next_page))
     return redirect(next_page)
 
 
@@ -82,6 +95,8 @@ def logout() -> Response:
     form = EmptyForm()
     if form.validate_on_submit():
         locale = current_user.locale
+        accounts.end_session(session.get(accounts.SESSION_KEY))
+        db.session.commit()
         logout_user()
         session.clear()
         if locale:
@@ -103,3 +118,48 @@ def set_locale() -> Response:
         accounts.set_locale(current_user, form.locale.data)
         db.session.commit()
     return redirect(back)
+
+
+def _wrong_current_password(response: Response) -> bool:
+    return response.status_code == 401
+
+
+def _password_account() -> str:
+    return "password-account:" + str(current_user.get_id())
+
+
+@bp.route("/me/password", methods=["GET", "POST"])
+@signed_in
+@limiter.limit(
+    lambda: current_app.config["LOGIN_FAILURES_PER_ACCOUNT"],
+    methods=["POST"],
+    key_func=_password_account,
+    deduct_when=_wrong_current_password,
+    scope="password-account",
+)
+def change_password() -> Response | tuple[str, int] | str:
+    """Choose a new password: always with the current one (a temporary one included), which
+    the limits guard as they guard signing in."""
+    forced = current_user.must_change_password
+    next_page = safe_next(request.args.get("next"), url_for("me.learning"))
+    form = PasswordForm()
+    if not form.validate_on_submit():
+        status = 400 if form.is_submitted() else 200
+        return render_template("auth/password.html", form=form, forced=forced), status
+    if not current_user.check_password(form.current_password.data or ""):
+        form.current_password.errors = [_("This is not your current password.")]
+        return render_template("auth/password.html", form=form, forced=forced), 401
+    new = form.new_password.data or ""
+    problems = accounts.password_problems(new, current_user)
+    if current_user.check_password(new):
+        problems.append(_("The new password must differ from the current one."))
+    if problems:
+        form.new_password.errors = problems
+        return render_template("auth/password.html", form=form, forced=forced), 400
+    accounts.change_password(current_user, new, keep_session=session.get(accounts.SESSION_KEY))
+    db.session.commit()
+    flash(
+        _("Your password has been changed. Other browsers signed in as you were signed out."),
+        "success",
+    )
+    return redirect(next_page)

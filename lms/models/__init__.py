@@ -19,7 +19,7 @@ from lms.models.progress import (
 from lms.models.quiz import AttemptState, ExtraAttempt, QuizAttempt
 from lms.models.recognition import Badge, BadgeKind, Recognition
 from lms.models.reviews import CompetencyReview, DevelopmentAction
-from lms.models.users import Role, RoleAssignment, User
+from lms.models.users import Role, RoleAssignment, User, UserSession
 
 __all__ = [
     "ApiToken",
@@ -58,6 +58,7 @@ __all__ = [
     "TaskCompletion",
     "Team",
     "User",
+    "UserSession",
     "team_managers",
     "utcnow",
 ]

@@ -26,5 +26,7 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(64), index=True)
     # What it was about, as the action describes it: filters, row counts, a token's name.
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Where from: the address the request came from (behind a proxy, as PROXY_HOPS trusts).
+    ip: Mapped[str | None] = mapped_column(String(45))
 
     actor: Mapped[User | None] = relationship()

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, func
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, false, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -34,6 +34,9 @@ class User(UserMixin, Base):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Set with a temporary password: the next sign-in leads to choosing a password of one's own.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
+    password_changed_at: Mapped[datetime | None]
 
     team: Mapped[Team | None] = relationship(back_populates="members", foreign_keys=[team_id])
     roles: Mapped[list[RoleAssignment]] = relationship(
@@ -95,3 +98,18 @@ class RoleAssignment(Base):
 
     user: Mapped[User] = relationship(back_populates="roles")
     region: Mapped[Region | None] = relationship()
+
+
+class UserSession(Base):
+    """One signed-in browser. The cookie holds a random token whose hash is kept here: signing
+    out deletes the row, so a copy of the cookie opens nothing afterwards; a new password or
+    deactivation deletes all of a person's rows."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(200))

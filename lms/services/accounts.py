@@ -1,16 +1,27 @@
-"""Signing in and personal settings."""
+"""Signing in, sessions, passwords and personal settings.
+
+Passwords are hashed with scrypt (Werkzeug's default). A new password must pass
+``password_problems``: long enough, not a well-known one, not the person's e-mail or name,
+not one character or a keyboard run. Sessions are kept on the server (``UserSession``): the
+cookie holds a random token, so signing out, a new password or deactivation ends them.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import re
+import secrets
 from dataclasses import dataclass
 from enum import Enum
 
-from sqlalchemy import func, select
+from flask_babel import gettext as _
+from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms.config import SUPPORTED_LOCALES
 from lms.extensions import db
-from lms.models import User, utcnow
+from lms.models import User, UserSession, utcnow
+from lms.services import audit
 
 # Checked against when the e-mail is unknown, so that a wrong e-mail takes as long as a
 # wrong password and the timing does not tell whether an account exists.
@@ -63,3 +74,129 @@ def set_locale(user: User, locale: str) -> None:
         raise ValueError(f"unsupported locale {locale!r}")
     user.locale = locale
     db.session.flush()
+
+
+# --- sessions ------------------------------------------------------------------------------
+
+SESSION_KEY = "sid"  # the session token's place in the signed cookie
+
+
+def hash_session_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(user: User, ip: str | None, user_agent: str | None) -> str:
+    """A new server-side session for ``user``; returns the token the cookie carries."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        UserSession(
+            user_id=user.id,
+            token_hash=hash_session_token(token),
+            ip=(ip or "")[:45] or None,
+            user_agent=(user_agent or "")[:200] or None,
+        )
+    )
+    db.session.flush()
+    return token
+
+
+def end_session(token: str | None) -> None:
+    if token:
+        db.session.execute(
+            delete(UserSession).where(UserSession.token_hash == hash_session_token(token))
+        )
+
+
+def end_sessions(user: User, keep: str | None = None) -> int:
+    """End every session of ``user`` but the one whose token is ``keep``; returns how many."""
+    query = delete(UserSession).where(UserSession.user_id == user.id)
+    if keep:
+        query = query.where(UserSession.token_hash != hash_session_token(keep))
+    return db.session.execute(query).rowcount or 0  # type: ignore[attr-defined]
+
+
+# --- passwords -----------------------------------------------------------------------------
+
+PASSWORD_MIN_LENGTH = 10
+PASSWORD_MAX_LENGTH = 128
+
+# The most used passwords (from public breach lists), Russian ones included, after lowering;
+# a new password may not be one of them nor one of them followed by digits.
+_COMMON = """
+    password passw0rd password1 password123 qwerty qwertyuiop qwerty123 qwertyui 123qwe
+    1q2w3e4r 1q2w3e4r5t 1qaz2wsx zaq12wsx asdfghjkl asdfgh zxcvbnm iloveyou admin
+    administrator welcome letmein monkey dragon football baseball sunshine princess
+    superman batman trustno1 master shadow michael whatever starwars computer internet
+    changeme default secret login abc123 abcdef abcdefgh abcdefghij
+    йцукен йцукенгшщз пароль парольпароль привет любовь наташа солнышко
+    gfhjkm ghbdtn rfhfylfi
+    demo demodemo
+"""
+COMMON_PASSWORDS = frozenset(_COMMON.split())
+_KEYBOARD_RUNS = (
+    "0123456789",
+    "1234567890",
+    "9876543210",
+    "abcdefghijklmnopqrstuvwxyz",
+    "qwertyuiopasdfghjklzxcvbnm",
+    "йцукенгшщзхъфывапролджэячсмитьбю",
+    "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+)
+
+
+def password_problems(password: str, user: User | None = None) -> list[str]:
+    """Why ``password`` cannot be used (an empty list when it can), in the reader's language."""
+    problems = []
+    if len(password) < PASSWORD_MIN_LENGTH:
+        problems.append(_("Use at least %(count)d characters.", count=PASSWORD_MIN_LENGTH))
+    if len(password) > PASSWORD_MAX_LENGTH:
+        problems.append(_("Use at most %(count)d characters.", count=PASSWORD_MAX_LENGTH))
+    lowered = password.lower()
+    stem = re.sub(r"[\d\W_]+$", "", lowered)  # "Password2024!" is still "password"
+    if lowered in COMMON_PASSWORDS or stem in COMMON_PASSWORDS:
+        problems.append(_("This password is among the most common ones: choose another."))
+    elif len(set(lowered)) <= 2 or any(lowered in run for run in _KEYBOARD_RUNS):
+        problems.append(_("A run of the same or neighbouring keys is easy to guess."))
+    if user is not None and _names_of(user) & _words_of(lowered):
+        problems.append(_("Do not use your name or e-mail in your password."))
+    return problems
+
+
+def _words_of(text: str) -> set[str]:
+    return {word for word in re.split(r"[\W_]+", text) if len(word) >= 4}
+
+
+def _names_of(user: User) -> set[str]:
+    local_part = (user.email or "").split("@")[0].lower()
+    return (
+        _words_of(local_part)
+        | _words_of((user.full_name or "").lower())
+        | ({local_part} if len(local_part) >= 4 else set())
+    )
+
+
+def change_password(user: User, new_password: str, keep_session: str | None = None) -> None:
+    """Set a password of the person's own: the temporary one is gone, and every other browser
+    signed in as them is signed out. The caller has checked ``password_problems``."""
+    user.set_password(new_password)
+    user.must_change_password = False
+    user.password_changed_at = utcnow()
+    end_sessions(user, keep=keep_session)
+    audit.record(user, "password.change", person_id=user.id)
+    db.session.flush()
+
+
+def set_temporary_password(user: User, actor: User | None) -> str:
+    """Give ``user`` a random temporary password, to be changed at the next sign-in; returns it
+    (shown once to whoever passes it on). Every session of theirs ends."""
+    alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/l/I
+    password = "-".join(
+        "".join(secrets.choice(alphabet) for _letter in range(4)) for _group in range(3)
+    )
+    user.set_password(password)
+    user.must_change_password = True
+    user.password_changed_at = utcnow()
+    end_sessions(user)
+    audit.record(actor, "password.temporary", person_id=user.id, email=user.email)
+    db.session.flush()
+    return password

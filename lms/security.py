@@ -1,0 +1,58 @@
+"""Headers that every response carries, so a browser confines what a page may do.
+
+The pages load scripts, styles, images and fonts from this site only and run no inline script
+or style (``quiz.js`` is the one script, a file); nothing may frame them (clickjacking); the
+browser never guesses a file's type; other sites learn only our origin from a link.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+
+HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "DENY",  # frame-ancestors for browsers that predate it
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+}
+
+
+def add_security_headers(response: Response) -> Response:
+    for name, value in HEADERS.items():
+        response.headers.setdefault(name, value)
+    if response.mimetype == "text/html" and "Cache-Control" not in response.headers:
+        # Pages show personal records: not kept by shared caches nor offered by Back after
+        # signing out on a shared front-desk computer.
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(add_security_headers)
+    if app.config.get("SESSION_COOKIE_SECURE"):
+        # Served over HTTPS (production): browsers keep to HTTPS for a year.
+        app.config.setdefault("STRICT_TRANSPORT_SECURITY", "max-age=31536000")
+
+        @app.after_request
+        def add_hsts(response: Response) -> Response:
+            response.headers.setdefault(
+                "Strict-Transport-Security", app.config["STRICT_TRANSPORT_SECURITY"]
+            )
+            return response
