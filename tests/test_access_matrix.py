@@ -172,6 +172,10 @@ EXPECTED: dict[str, tuple[str, dict[str, int]]] = {
         "/admin/tokens",
         {"anonymous": 302} | dict.fromkeys(PEOPLE[1:5], 403) | {"admin": 200},
     ),
+    "admin.audit_log": (
+        "/admin/audit",
+        {"anonymous": 302} | dict.fromkeys(PEOPLE[1:5], 403) | {"admin": 200},
+    ),
     # The read API opens only to bearer tokens: a signed-in browser is as anonymous (401).
     "api.people": ("/api/v1/people", dict.fromkeys(PEOPLE, 401)),
     "api.completions": ("/api/v1/completions", dict.fromkeys(PEOPLE, 401)),

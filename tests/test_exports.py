@@ -327,7 +327,7 @@ def test_only_hr_and_admins_export(client, auth, org, url, email, status):
     assert response.status_code == status
     if status == 302:
         assert "/login" in response.headers["Location"]
-    assert db.session.scalars(select(AuditEvent)).all() == []
+    assert db.session.scalars(select(AuditEvent).where(AuditEvent.action != "login")).all() == []
 
 
 @pytest.mark.parametrize("url", [CSV_URL, XLSX_URL, XAPI_URL])
@@ -341,7 +341,7 @@ def test_a_bad_filter_is_400_with_the_reason(client, auth, org, url, args, messa
     response = client.get(url, query_string=args)
     assert response.status_code == 400
     assert message in response.get_data(as_text=True).lower()
-    assert db.session.scalars(select(AuditEvent)).all() == []
+    assert db.session.scalars(select(AuditEvent).where(AuditEvent.action != "login")).all() == []
 
 
 def test_an_unknown_separator_is_400(client, auth, org):
@@ -364,7 +364,7 @@ def test_every_export_is_in_the_audit_log_with_filters_and_rows(client, auth, or
     auth.login("hr@example.test")
     download(client, url, team=org["alpha"].id)
     db.session.expire_all()
-    event = db.session.scalars(select(AuditEvent)).one()
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action != "login")).one()
     hr = db.session.scalar(select(User).filter_by(email="hr@example.test"))
     assert (event.action, event.actor_id) == (action, hr.id)
     assert event.details == {"filters": {"team": str(org["alpha"].id)}, "rows": rows,
@@ -376,13 +376,13 @@ def test_an_export_cut_short_is_in_the_audit_log_all_the_same(client, auth, org,
     auth.login("hr@example.test")
     response = client.get(CSV_URL)
     db.session.expire_all()
-    started = db.session.scalars(select(AuditEvent)).one()
+    started = db.session.scalars(select(AuditEvent).where(AuditEvent.action != "login")).one()
     assert started.details == {"filters": {}, "rows": None, "complete": False}
     chunks = response.iter_encoded()
     assert next(chunks).startswith(BOM)  # the header and the first two records
     response.close()  # the client goes away
     db.session.expire_all()
-    event = db.session.scalars(select(AuditEvent)).one()
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action != "login")).one()
     assert event.details["complete"] is False
     assert 2 <= event.details["rows"] < 21
 
@@ -757,7 +757,7 @@ def test_a_person_downloads_their_own_transcript(client, auth, org):
     assert "2. The client-experience management system In progress — 0" in text
     assert "7KQ2-M9XD-4HTB" in text
     assert "Modules complete: 1 of 7" in text
-    event = db.session.scalars(select(AuditEvent)).one()
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action != "login")).one()
     assert event.action == "export.transcript"
     assert event.details == {"person": anna.id, "rows": 7}
 
@@ -779,7 +779,7 @@ def test_a_transcript_out_of_scope_is_403_and_an_unknown_person_404(client, auth
     auth.logout()
     auth.login("anna@example.test")
     assert transcript_of(client, org["boris"].id).status_code == 403
-    assert db.session.scalars(select(AuditEvent)).all() == []
+    assert db.session.scalars(select(AuditEvent).where(AuditEvent.action != "login")).all() == []
 
 
 def test_the_transcript_is_linked_from_the_persons_page_and_my_learning(client, auth, org):
@@ -801,6 +801,6 @@ def test_the_audit_log_names_whoever_exported(app, org):
     Auth(client).login("admin@example.test")
     download(client, CSV_URL, module="myths")
     db.session.expire_all()
-    event = db.session.scalars(select(AuditEvent)).one()
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action != "login")).one()
     assert event.actor.email == "admin@example.test"
     assert event.details["rows"] == 4

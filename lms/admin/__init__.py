@@ -1,7 +1,7 @@
-"""Admin pages: API tokens (more in issue 9)."""
+"""Admin pages: the audit log and API tokens."""
 
 from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from lms.admin import tokens  # noqa: E402, F401  (registers the views)
+from lms.admin import audit, tokens  # noqa: E402, F401  (registers the views)

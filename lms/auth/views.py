@@ -62,9 +62,10 @@ def login() -> Response | str | tuple[str, int]:
     if result.user is None or result.outcome is accounts.LoginOutcome.INACTIVE:
         inactive = result.outcome is accounts.LoginOutcome.INACTIVE
         audit.record(
-            result.user, "login.refused" if inactive else "login.failed",
+            result.user,
+            "login.refused" if inactive else "login.failed",
             email=accounts.normalise_email(email)[:254],
-        )  # fmt: skip
+        )
         db.session.commit()
         if inactive:
             message = _("This account has been deactivated. Please contact your administrator.")

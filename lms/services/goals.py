@@ -51,7 +51,7 @@ from lms.models import (
     utcnow,
 )
 from lms.permissions import can_set_org_goal, manages
-from lms.services import competencies, notifications, recognition
+from lms.services import audit, competencies, notifications, recognition
 
 GOAL_EVIDENCE_LEVEL = 2
 COMMENT_MAX = 2000
@@ -338,6 +338,14 @@ def perform(goal: Goal, actor: User, action: str, comment: str = "") -> GoalEven
     if not moved.rowcount:  # type: ignore[attr-defined]
         raise GoalRefused(_refusal(action, goal.state), 409)  # somebody moved it meanwhile
     event = _event(goal, actor, action, source, transition.target, comment=comment)
+    audit.record(
+        actor,
+        f"goal.{action}",
+        goal_id=goal.id,
+        person_id=goal.user_id,
+        before=source,
+        after=transition.target,
+    )
     _after(goal, actor, action)
     return event
 
@@ -484,4 +492,12 @@ def create_org_goal(
     )
     db.session.add(org_goal)
     db.session.flush()
+    audit.record(
+        author,
+        "org_goal.create",
+        org_goal_id=org_goal.id,
+        title=org_goal.title,
+        region_id=org_goal.region_id,
+        centre_id=org_goal.centre_id,
+    )
     return org_goal

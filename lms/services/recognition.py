@@ -34,7 +34,7 @@ from lms.models import (
     User,
 )
 from lms.permissions import can_recognise
-from lms.services import notifications
+from lms.services import audit, notifications
 
 OB3_CONTEXT = [
     "https://www.w3.org/2018/credentials/v1",
@@ -242,6 +242,14 @@ def give_recognition(
     )
     db.session.add(recognition)
     db.session.flush()
+    audit.record(
+        giver,
+        "recognition.give",
+        recognition_id=recognition.id,
+        person_id=recipient.id,
+        competency_id=competency_id,
+        goal_id=recognition.goal_id,
+    )
     notifications.notify([recipient], NotificationKind.RECOGNITION_RECEIVED, actor=giver)
     return recognition
 

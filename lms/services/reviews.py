@@ -26,7 +26,7 @@ from lms.models import (
     User,
 )
 from lms.permissions import manages
-from lms.services import competencies, notifications
+from lms.services import audit, competencies, notifications
 
 TEXT_MAX = 2000
 
@@ -109,6 +109,14 @@ def record_review(
             )
         )
     db.session.flush()
+    audit.record(
+        reviewer,
+        "review.record",
+        person_id=person.id,
+        review_id=review.id,
+        ratings={competency_id: rating.level for competency_id, rating in ratings.items()},
+        actions=len(actions),
+    )
     notifications.notify([person], NotificationKind.REVIEW_DONE, actor=reviewer)
     return review
 

@@ -19,7 +19,7 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 from email_validator import EmailNotValidError, validate_email
@@ -111,6 +111,10 @@ class ImportResult:
     created: int
     updated: int
     unchanged: int
+    # Roles beyond employee given by the file: (person, roles before, roles after).
+    role_changes: tuple[tuple[User, tuple[str, ...], tuple[str, ...]], ...] = field(
+        default=(), compare=False
+    )
 
 
 class _Outcome(Enum):
@@ -497,6 +501,7 @@ def apply(plan: ImportPlan) -> ImportResult:
     organisation = plan.organisation
     _free_employee_numbers_that_change(plan)
     outcomes: dict[int, _Outcome] = {}
+    role_changes: list[tuple[User, tuple[str, ...], tuple[str, ...]]] = []
     people = dict(plan.people)
     for item in plan.rows:
         row = item.row
@@ -514,10 +519,12 @@ def apply(plan: ImportPlan) -> ImportResult:
             outcome = _Outcome.CREATED
         else:
             outcome = _Outcome.UPDATED if _update(person, row, team) else _Outcome.UNCHANGED
-        if _grant(person, item.roles, organisation.region(row.region)) and (
-            outcome is _Outcome.UNCHANGED
-        ):
+        before = tuple(sorted(person.role_names)) if outcome is not _Outcome.CREATED else ()
+        new = _grant(person, item.roles, organisation.region(row.region))
+        if new and outcome is _Outcome.UNCHANGED:
             outcome = _Outcome.UPDATED
+        if any(role is not Role.EMPLOYEE for role in new):
+            role_changes.append((person, before, tuple(sorted(person.role_names))))
         outcomes[row.line] = outcome
         people[item.email] = person
 
@@ -539,6 +546,7 @@ def apply(plan: ImportPlan) -> ImportResult:
         created=counted.count(_Outcome.CREATED),
         updated=counted.count(_Outcome.UPDATED),
         unchanged=counted.count(_Outcome.UNCHANGED),
+        role_changes=tuple(role_changes),
     )
 
 
@@ -571,13 +579,13 @@ def _update(person: User, row: PersonRow, team: Team) -> bool:
     return changed
 
 
-def _grant(person: User, roles: frozenset[Role], region: Region) -> bool:
-    """Give the roles the person does not hold yet; whether any was new. HR given by an
-    import is limited to the person's region; an existing HR role keeps its scope."""
+def _grant(person: User, roles: frozenset[Role], region: Region) -> list[Role]:
+    """Give the roles the person does not hold yet; returns those that were new. HR given by
+    an import is limited to the person's region; an existing HR role keeps its scope."""
     new = [role for role in sorted(roles) if not person.has_role(role)]
     for role in new:
         person.grant(role, region if role is Role.HR else None)
-    return bool(new)
+    return new
 
 
 # --- all of it -------------------------------------------------------------------------------
@@ -603,4 +611,14 @@ def import_people(
     if source is not None:
         details["source"] = source
     audit.record(importer, "users.import", **details)
+    for person, before, after in result.role_changes:  # managers, HR and admins one by one
+        audit.record(
+            importer,
+            "roles.change",
+            person_id=person.id,
+            email=person.email,
+            before=list(before),
+            after=list(after),
+            source="import",
+        )
     return result
