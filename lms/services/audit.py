@@ -13,7 +13,6 @@ from sqlalchemy.orm import joinedload
 
 from lms.extensions import db
 from lms.models import AuditEvent, User
-from lms.services.reports import start_of
 
 PAGE_SIZE = 50
 
@@ -93,6 +92,8 @@ class LogFilters:
 def events(filters: LogFilters, before: int | None = None) -> list[AuditEvent]:
     """Newest first, ``PAGE_SIZE + 1`` at most (the extra one says an older page exists),
     older than the entry ``before`` when it is given."""
+    from lms.services.reports import start_of  # reports needs permissions, which need this
+
     query = (
         select(AuditEvent)
         .options(joinedload(AuditEvent.actor))
