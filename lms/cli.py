@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
+from typing import BinaryIO
 
 import click
 from flask import current_app
@@ -23,6 +25,98 @@ def _create_app():  # FlaskGroup calls this without arguments
 
 
 main = FlaskGroup(create_app=_create_app, help="Client-Centricity Academy")
+
+
+@click.command("backup")
+@click.argument(
+    "file", required=False, type=click.Path(dir_okay=False, allow_dash=True, path_type=Path)
+)
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+@with_appcontext
+def backup_command(file: Path | None, force: bool) -> None:
+    """Write the whole database to FILE, an archive that restores into SQLite or PostgreSQL.
+
+    FILE is gzip-compressed JSON lines; by default lms-backup-DATE-TIME.jsonl.gz in the
+    current directory, and - writes to standard output. The rows are read in one
+    transaction, so the archive is consistent while the app runs.
+    """
+    from lms.services.backup import BackupError, default_name, write_backup
+
+    target = file or Path(default_name())
+    to_stdout = str(target) == "-"
+    shown = "standard output" if to_stdout else str(target)
+    click.echo(f"Backing up {_database()} to {shown}…", err=True)
+    try:
+        summary = write_backup(
+            sys.stdout.buffer if to_stdout else target,
+            overwrite=force,
+            progress=_progress,
+        )
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    size = "" if to_stdout else f", {_megabytes(target.stat().st_size)}"
+    click.echo(
+        f"Backed up {summary.rows:,} rows of {len(summary.tables)} tables (migration "
+        f"{summary.revision}) to {shown}{size} in {summary.seconds:.1f} s",
+        err=True,
+    )
+
+
+@click.command("restore")
+@click.argument(
+    "file", type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path)
+)
+@click.option("--replace", is_flag=True, help="Empty every table first, in the same transaction.")
+@with_appcontext
+def restore_command(file: Path, replace: bool) -> None:
+    """Load FILE, written by lms backup, into the database, in one transaction.
+
+    The database must be empty (or is emptied with --replace) and at the backup's migration;
+    one with no tables at all is migrated first. Any problem rolls everything back.
+    """
+    from lms.services.backup import BackupError, restore_backup
+
+    from_stdin = str(file) == "-"
+    shown = "standard input" if from_stdin else str(file)
+    click.echo(f"Restoring {shown} into {_database()}…", err=True)
+    source: Path | BinaryIO = sys.stdin.buffer if from_stdin else file
+    try:
+        summary = restore_backup(source, replace=replace, progress=_progress)
+    except BackupError as error:
+        db.session.rollback()
+        raise click.ClickException(f"{error}; nothing was restored") from error
+    except BaseException:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    migrated = ", migrations applied first" if summary.migrated else ""
+    click.echo(
+        f"Restored {summary.rows:,} rows of {len(summary.tables)} tables (backup of "
+        f"{summary.created_at}, {summary.dialect}, migration {summary.revision}{migrated}) "
+        f"in {summary.seconds:.1f} s",
+        err=True,
+    )
+
+
+# On the lms command itself: `lms backup` and `lms restore` (FlaskGroup looks here before
+# the app's own commands).
+main.add_command(backup_command)
+main.add_command(restore_command)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size / 1e3:.0f} kB"
+
+
+def _database() -> str:
+    return db.engine.url.render_as_string(hide_password=True)
+
+
+def _progress(table: str, done: int, total: int) -> None:
+    if done == total:
+        click.echo(f"  {table:<24} {total:>12,}", err=True)
+    else:
+        click.echo(f"  {table:<24} {done:>12,} of {total:,}…", err=True)
 
 
 @click.group("content")
