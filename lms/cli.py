@@ -192,6 +192,27 @@ def users_group() -> None:
     """Manage people."""
 
 
+@users_group.command("temporary-password")
+@click.argument("email")
+@with_appcontext
+def users_temporary_password(email: str) -> None:
+    """Give EMAIL a new temporary password and print it, to pass on in person.
+
+    They are signed out everywhere and must choose their own password at the next sign-in.
+    """
+    from lms.services import accounts
+
+    user = accounts.find_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"no account with the e-mail {email}")
+    if not user.active:
+        raise click.ClickException(f"{user.email} is deactivated: reactivate them first")
+    password = accounts.set_temporary_password(user, actor=None)
+    db.session.commit()
+    click.echo(f"Temporary password for {user.email}: {password}")
+    click.echo("They choose their own at the next sign-in; every session of theirs has ended.")
+
+
 @users_group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check the file and count the changes; save nothing.")

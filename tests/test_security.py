@@ -283,3 +283,35 @@ def test_sign_ins_and_failures_are_audited_with_the_address(auth, make, client):
         ("login", person.id, None),
     ]
     assert {event.ip for event in events} == {"127.0.0.1"}
+
+
+def test_the_command_line_gives_a_temporary_password(app, make, auth, client, runner):
+    person = make.user("anna@example.test")
+    auth.login("anna@example.test")
+
+    result = runner.invoke(args=["users", "temporary-password", "ANNA@example.test"])
+
+    assert result.exit_code == 0, result.output
+    password = re.search(r"Temporary password for anna@example.test: (\S+)", result.output)
+    assert password
+    assert client.get("/me").status_code == 302  # signed out
+    db.session.expire_all()
+    assert person.must_change_password
+    assert (
+        auth.login("anna@example.test", password.group(1))
+        .headers["Location"]
+        .startswith("/me/password")
+    )
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "password.temporary"))
+    assert (event.actor_id, event.details["person_id"], event.ip) == (None, person.id, None)
+
+
+@pytest.mark.parametrize(
+    ("email", "message"),
+    [("nobody@example.test", "no account"), ("gone@example.test", "is deactivated")],
+)
+def test_the_command_line_refuses_unknown_and_deactivated_people(app, make, runner, email, message):
+    make.user("gone@example.test", active=False)
+    result = runner.invoke(args=["users", "temporary-password", email])
+    assert result.exit_code == 1
+    assert message in result.output
