@@ -115,6 +115,7 @@ SCREENS = [
     Screen("badges", EMPLOYEE, "/me/badges"),
     Screen("wall", EMPLOYEE, "/wall"),
     Screen("notifications", EMPLOYEE, "/me/notifications"),
+    Screen("password", EMPLOYEE, "/me/password"),
     Screen("not-found", EMPLOYEE, "/modules/no-such-module", status=404),
     Screen("team", MANAGER, "/team"),
     Screen("team-detail", MANAGER, "/team/{team}"),
