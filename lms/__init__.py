@@ -54,7 +54,7 @@ def register_extensions(app: Flask) -> None:
     from sqlalchemy import exists, select
     from sqlalchemy.orm import joinedload
 
-    from lms import cache, i18n, permissions, security
+    from lms import cache, i18n, input_checks, permissions, security
     from lms.extensions import babel, csrf, db, limiter, login_manager, migrate
     from lms.models import User, UserSession
     from lms.services import accounts, notifications
@@ -86,6 +86,7 @@ def register_extensions(app: Flask) -> None:
         live = exists().where(
             UserSession.user_id == User.id,
             UserSession.token_hash == accounts.hash_session_token(token),
+            UserSession.created_at >= accounts.session_cutoff(),
         )
         found = (
             db.session.execute(
@@ -104,6 +105,7 @@ def register_extensions(app: Flask) -> None:
 
     app.before_request(permissions.send_anonymous_to_login)
     app.before_request(permissions.send_to_password_change)
+    app.before_request(input_checks.refuse_nul_characters)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -51,6 +51,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "BABEL_DEFAULT_LOCALE": "ru",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Moscow",
         "LMS_ENV": "development",
+        # A sign-in lasts a working day at most, however long the browser keeps its cookie.
+        "SESSION_MAX_AGE_SECONDS": 12 * 3600,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,

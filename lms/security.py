@@ -37,9 +37,10 @@ HEADERS = {
 def add_security_headers(response: Response) -> Response:
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
-    if response.mimetype == "text/html" and "Cache-Control" not in response.headers:
-        # Pages show personal records: not kept by shared caches nor offered by Back after
-        # signing out on a shared front-desk computer.
+    if "Cache-Control" not in response.headers:
+        # Pages, exports and the API hold personal records: not kept by shared caches nor
+        # offered by Back after signing out on a shared front-desk computer. Static files
+        # and PDFs served as files say otherwise themselves.
         response.headers["Cache-Control"] = "no-store"
     return response
 

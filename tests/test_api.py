@@ -392,6 +392,50 @@ def test_the_limit_bounds_are_allowed(client, token):
         assert client.get(f"/api/v1/people?limit={limit}", headers=bearer(token)).status_code == 200
 
 
+def test_after_beyond_any_id_is_an_empty_page(client, token, spec):
+    """Found by schemathesis: PostgreSQL refused to compare the ids with a number beyond its
+    integer, a 500, for an ``after`` the document allows."""
+    maximum = spec["components"]["parameters"]["after"]["schema"]["maximum"]
+    for path in LISTS:
+        for after in (2**31 - 1, 2**31, maximum):
+            response = client.get(f"{path}?after={after}", headers=bearer(token))
+            assert response.status_code == 200, (path, after)
+            assert_documented(spec, path.removeprefix("/api/v1"), response)
+            assert response.get_json() == {"data": [], "next": None}
+
+
+def test_empty_parameters_are_as_if_not_given_as_documented(client, token, spec):
+    """Found by schemathesis: ``since=`` was accepted, but the document did not allow it."""
+    for path in LISTS:
+        empty = "limit=&after=" + ("&module=&since=" if path.endswith("/completions") else "")
+        response = client.get(f"{path}?{empty}", headers=bearer(token))
+        assert response.status_code == 200, path
+        assert response.get_json() == client.get(path, headers=bearer(token)).get_json()
+        for parameter in spec["paths"][path.removeprefix("/api/v1")]["get"]["parameters"]:
+            if "$ref" in parameter:
+                parameter = spec["components"]["parameters"][parameter["$ref"].rsplit("/", 1)[1]]
+            assert parameter["allowEmptyValue"] is True, (path, parameter["name"])
+
+
+def test_a_method_the_api_does_not_take_is_405_with_allow(client, token):
+    """Found by schemathesis: the JSON 405 dropped the Allow header RFC 9110 requires."""
+    for path in LISTS:
+        for method in ("POST", "PUT", "DELETE"):
+            response = client.open(path, method=method, headers=bearer(token))
+            assert response.status_code == 405, (path, method)
+            assert response.mimetype == "application/json"
+            assert set(response.get_json()) == {"error"}
+            assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+
+
+def test_a_nul_character_is_a_documented_400(client, token, spec):
+    """PostgreSQL cannot compare text with a NUL character: it was a 500."""
+    for query in ("module=%00", "since=2025-01-01%00", "limit=%001"):
+        response = client.get(f"/api/v1/completions?{query}", headers=bearer(token))
+        assert response.status_code == 400, query
+        assert_documented(spec, "/completions", response)
+
+
 @pytest.mark.parametrize("path", LISTS)
 def test_a_page_is_a_few_queries_however_many_records(app, client, make, world, token, path):
     def count() -> int:

@@ -181,8 +181,22 @@ def test_filters_narrow_the_log(app, auth, team_people):
     assert shown("?who=%25") == []  # a % is looked for as a character, not a wildcard
 
 
+def test_failed_sign_ins_are_found_by_the_account_tried(app, auth, client, team_people):
+    auth.login("anna@example.test", "a guess")
+    auth.login("admin@example.test")
+    status, body = page(client, "?who=anna@")
+    assert re.findall(r'<code class="meta">([a-z_.]+)</code>', body) == ["login.failed"]
+
+
 @pytest.mark.parametrize(
-    "query", ["?since=2026-02-30", "?group=nothing", "?since=2026-05-02&until=2026-05-01"]
+    "query",
+    [
+        "?since=2026-02-30",
+        "?group=nothing",
+        "?since=2026-05-02&until=2026-05-01",
+        "?until=9999-12-31",
+        "?since=0001-01-01",
+    ],
 )
 def test_bad_filters_are_a_400_with_the_reason(app, auth, team_people, query):
     client = signed_in(app, auth, "admin@example.test")

@@ -129,7 +129,9 @@ def test_guessing_the_current_password_is_limited(app, make):
     make.user("anna@example.test")
     client = app.test_client()
     Auth(client).login("anna@example.test")
-    statuses = [change(client, f"guess {n}", NEW_PASSWORD).status_code for n in range(6)]
-    assert statuses == [401] * 5 + [429]
+    assert attempt(app, "anna@example.test", "a guess at the door").status_code == 401
+    # The same account's counter: one failed sign-in and four wrong current passwords.
+    statuses = [change(client, f"guess {n}", NEW_PASSWORD).status_code for n in range(5)]
+    assert statuses == [401] * 4 + [429]
     # The right password is refused too while the limit lasts: a guesser learns nothing.
     assert change(client, PASSWORD, NEW_PASSWORD).status_code == 429

@@ -2,12 +2,13 @@
 the temporary password that must be changed, and the audit of sign-ins."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from lms.extensions import db
-from lms.models import AuditEvent, Role, User, UserSession
+from lms.models import AuditEvent, Role, User, UserSession, utcnow
 from lms.services import accounts
 from tests.conftest import PASSWORD, Auth, csrf_token
 
@@ -38,6 +39,7 @@ def test_every_response_carries_the_security_headers(client, path):
 
 def test_pages_are_not_stored_by_caches_but_static_files_may_be(client):
     assert client.get("/login").headers["Cache-Control"] == "no-store"
+    assert client.get("/api/v1/openapi.json").headers["Cache-Control"] == "no-store"
     with client.get("/static/app.css") as response:
         assert response.headers.get("Cache-Control") != "no-store"
 
@@ -113,12 +115,45 @@ def test_a_cookie_without_a_session_on_record_opens_nothing(app, auth, make, cli
     assert client.get("/me").status_code == 302
 
 
-def test_deactivating_ends_every_session(auth, make, client):
+def test_deactivating_ends_every_session_for_good(auth, make, client):
     person = make.user("anna@example.test")
     auth.login("anna@example.test")
-    accounts.end_sessions(person)
+    person.active = False
     db.session.commit()
     assert client.get("/me").status_code == 302
+    assert db.session.scalar(select(func.count()).select_from(UserSession)) == 0
+    person.active = True  # reactivated: the old cookie still opens nothing
+    db.session.commit()
+    assert client.get("/me").status_code == 302
+
+
+def test_a_session_lasts_a_working_day_at_most(app, auth, make, client):
+    make.user("anna@example.test")
+    auth.login("anna@example.test")
+    assert client.get("/me").status_code == 200
+    row = db.session.scalars(select(UserSession)).one()
+    row.created_at = utcnow() - timedelta(seconds=app.config["SESSION_MAX_AGE_SECONDS"] + 60)
+    db.session.commit()
+    assert client.get("/me").status_code == 302
+    auth.login("anna@example.test")  # signing in again clears the expired row away
+    assert db.session.scalar(select(func.count()).select_from(UserSession)) == 1
+
+
+def test_api_tokens_pause_while_their_admin_has_a_temporary_password(app, make, client):
+    from lms.services import api_tokens
+
+    admin = make.user("admin@example.test", roles=(Role.ADMIN,))
+    _token, plaintext = api_tokens.issue(admin, "HR dashboard")
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {plaintext}"}
+    assert client.get("/api/v1/people", headers=headers).status_code == 200
+    temporary = accounts.set_temporary_password(admin, actor=None)
+    db.session.commit()
+    assert client.get("/api/v1/people", headers=headers).status_code == 401
+    Auth(client).login("admin@example.test", temporary)
+    change(client, temporary, NEW_PASSWORD)
+    client.delete_cookie("session")
+    assert client.get("/api/v1/people", headers=headers).status_code == 200
 
 
 # --- the password policy --------------------------------------------------------------------
@@ -179,11 +214,16 @@ def test_changing_the_password_signs_out_other_browsers(app, auth, make, client)
     Auth(laptop).login("anna@example.test")
     assert laptop.get("/me").status_code == 200
 
+    copied = app.test_client()
+    copied.set_cookie("session", session_cookie(client))
+    assert copied.get("/me").status_code == 200
+
     response = change(client, PASSWORD, NEW_PASSWORD)
     assert response.status_code == 302
     assert response.headers["Location"] == "/me"
     assert client.get("/me").status_code == 200  # this browser stays signed in
     assert laptop.get("/me").status_code == 302  # the other one is signed out
+    assert copied.get("/me").status_code == 302  # and so is a copy of this one's cookie
     db.session.expire_all()
     assert person.check_password(NEW_PASSWORD)
     assert person.password_changed_at is not None

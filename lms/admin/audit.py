@@ -31,9 +31,23 @@ class AuditFilterForm(FlaskForm):
     since = DateField(_l("From"), validators=[Optional()])
     until = DateField(_l("To"), validators=[Optional()])
 
+    def validate_since(self, field: DateField) -> None:
+        _within_the_log(field.data)
+
     def validate_until(self, field: DateField) -> None:
+        _within_the_log(field.data)
         if self.since.data and field.data and field.data < self.since.data:
             raise ValidationError(_("The period ends before it starts."))
+
+
+def _within_the_log(day: date | None) -> None:
+    if day is not None and not (FIRST_YEAR <= day.year <= LAST_YEAR):
+        raise ValidationError(
+            _("Choose a date from %(first)d to %(last)d.", first=FIRST_YEAR, last=LAST_YEAR)
+        )
+
+
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 @bp.get("/audit")

@@ -138,14 +138,18 @@ PARAMETERS: dict[str, Any] = {
     "limit": {
         "name": "limit",
         "in": "query",
-        "description": "How many records a page holds.",
+        "description": "How many records a page holds; empty is the default.",
+        "allowEmptyValue": True,
         "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100},
     },
     "after": {
         "name": "after",
         "in": "query",
-        "description": "The id of the last record of the previous page; `next` links carry it.",
-        "schema": {"type": "integer", "minimum": 0, "default": 0},
+        "description": (
+            "The id of the last record of the previous page; `next` links carry it. Empty is 0."
+        ),
+        "allowEmptyValue": True,
+        "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1, "default": 0},
     },
 }
 
@@ -213,13 +217,19 @@ PATHS: dict[str, Any] = {
             {
                 "name": "module",
                 "in": "query",
-                "description": "Only this module (its slug); an unknown slug is a 400.",
+                "description": (
+                    "Only this module (its slug); an unknown slug is a 400, empty is every module."
+                ),
+                "allowEmptyValue": True,
                 "schema": {"type": "string"},
             },
             {
                 "name": "since",
                 "in": "query",
-                "description": "Only completions on or after this day (from 00:00 UTC).",
+                "description": (
+                    "Only completions on or after this day (from 00:00 UTC); empty is every day."
+                ),
+                "allowEmptyValue": True,
                 "schema": {"type": "string", "format": "date"},
             },
         ),

@@ -30,6 +30,7 @@ from lms.models import (
 )
 from lms.permissions import visible_teams
 from lms.services.competencies import current_level_condition
+from lms.services.reports import MAX_ID
 
 Record = dict[str, Any]
 Query = TypeVar("Query", bound=Select)  # a select of any columns
@@ -50,7 +51,10 @@ def _in_scope(viewer: User) -> Any:
 
 
 def _keyset(query: Query, id_column: Any, page: Page) -> Query:
-    return query.where(id_column > page.after).order_by(id_column).limit(page.limit + 1)
+    # No id is larger than the database's integer: after that, the page is empty (and
+    # PostgreSQL refuses to compare an integer column with a larger number).
+    after = min(page.after, MAX_ID)
+    return query.where(id_column > after).order_by(id_column).limit(page.limit + 1)
 
 
 def timestamp(value: datetime) -> str:

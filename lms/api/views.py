@@ -39,7 +39,12 @@ def bad_parameter(error: BadParameter) -> tuple[Response, int]:
 
 
 def http_error(error: HTTPException) -> tuple[Response, int]:
-    return _error(error.code or 500, error.description or error.name)
+    response, status = _error(error.code or 500, error.description or error.name)
+    # The exception's own headers (a 405's Allow) are kept; its content type is not ours.
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response, status
 
 
 # Registered by code: the app's HTML pages for these codes would otherwise take precedence.

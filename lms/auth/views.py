@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 
 from lms.auth.forms import EmptyForm, LocaleForm, LoginForm, PasswordForm
 from lms.extensions import db, limiter
+from lms.models import User
 from lms.permissions import public, signed_in
 from lms.services import accounts, audit
 from lms.urls import safe_next
@@ -43,12 +44,12 @@ def _account() -> str:
     deduct_when=_failed,
     scope="login-address",
 )
-@limiter.limit(
+@limiter.shared_limit(
     lambda: current_app.config["LOGIN_FAILURES_PER_ACCOUNT"],
+    scope="login-account",  # shared with /me/password: guesses at either add up
     methods=["POST"],
     key_func=_account,
     deduct_when=_failed,
-    scope="login-account",
 )
 def login() -> Response | str | tuple[str, int]:
     next_page = safe_next(request.args.get("next"), url_for("me.home"))
@@ -75,11 +76,7 @@ def login() -> Response | str | tuple[str, int]:
         return render_template("auth/login.html", form=form), 401
     user = result.user
     chosen_locale = session.get("locale")
-    session.clear()  # a new session for the signed-in person
-    login_user(user)
-    session[accounts.SESSION_KEY] = accounts.start_session(
-        user, request.remote_addr, request.user_agent.string
-    )
+    _sign_in(user)
     if user.locale is None and chosen_locale:
         accounts.set_locale(user, chosen_locale)
     accounts.record_login(user)
@@ -88,6 +85,18 @@ def login() -> Response | str | tuple[str, int]:
     if user.must_change_password:
         return redirect(url_for("auth.change_password", next=next_page))
     return redirect(next_page)
+
+
+def _sign_in(user: User) -> None:
+    """A new session, server side and in the cookie: nothing of the one before is kept."""
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    login_user(user)
+    session[accounts.SESSION_KEY] = accounts.start_session(
+        user, request.remote_addr, request.user_agent.string
+    )
 
 
 @bp.post("/logout")
@@ -126,17 +135,18 @@ def _wrong_current_password(response: Response) -> bool:
 
 
 def _password_account() -> str:
-    return "password-account:" + str(current_user.get_id())
+    """The same counter as signing in to this account: guessing here or there adds up."""
+    return "login-account:" + accounts.normalise_email(current_user.email)
 
 
 @bp.route("/me/password", methods=["GET", "POST"])
 @signed_in
-@limiter.limit(
+@limiter.shared_limit(
     lambda: current_app.config["LOGIN_FAILURES_PER_ACCOUNT"],
+    scope="login-account",
     methods=["POST"],
     key_func=_password_account,
     deduct_when=_wrong_current_password,
-    scope="password-account",
 )
 def change_password() -> Response | tuple[str, int] | str:
     """Choose a new password: always with the current one (a temporary one included), which
@@ -148,6 +158,8 @@ def change_password() -> Response | tuple[str, int] | str:
         status = 400 if form.is_submitted() else 200
         return render_template("auth/password.html", form=form, forced=forced), status
     if not current_user.check_password(form.current_password.data or ""):
+        audit.record(current_user, "password.change_failed", person_id=current_user.id)
+        db.session.commit()
         form.current_password.errors = [_("This is not your current password.")]
         return render_template("auth/password.html", form=form, forced=forced), 401
     new = form.new_password.data or ""
@@ -157,7 +169,9 @@ def change_password() -> Response | tuple[str, int] | str:
     if problems:
         form.new_password.errors = problems
         return render_template("auth/password.html", form=form, forced=forced), 400
-    accounts.change_password(current_user, new, keep_session=session.get(accounts.SESSION_KEY))
+    user = current_user._get_current_object()
+    accounts.change_password(user, new)
+    _sign_in(user)  # a new session for this browser; every other one has ended
     db.session.commit()
     flash(
         _("Your password has been changed. Other browsers signed in as you were signed out."),

@@ -17,7 +17,7 @@ from lms.i18n import current_locale
 from lms.models import Centre, Region, Role, Team
 from lms.permissions import hr_region_id, role_required, visible_teams
 from lms.services.reports import BadFilter, Filters
-from lms.team.views import cached_html, dashboard_context
+from lms.team.views import bad_filter_page, cached_html, dashboard_context
 
 
 @bp.get("")
@@ -26,7 +26,7 @@ def reports() -> tuple[str, int] | str:
     try:
         filters = Filters.from_args(request.args)
     except BadFilter as error:
-        abort(400, description=str(error))
+        abort(bad_filter_page(error))
     body = cached_html("hr.reports:page", {}, lambda slots: _page(filters, slots))
     return render_template("hr/reports.html", body=body)
 

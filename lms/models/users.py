@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, false, func
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    delete,
+    event,
+    false,
+    func,
+    inspect,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms.models.base import Base, utcnow
@@ -113,3 +124,17 @@ class UserSession(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     ip: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(200))
+
+
+@event.listens_for(Session, "before_flush")
+def _end_the_sessions_of_the_deactivated(session: Session, context: Any, instances: Any) -> None:
+    """Deactivating someone signs them out everywhere, so reactivating them later revives no
+    old cookie: their session rows go in the same transaction."""
+    for obj in session.dirty:
+        if (
+            isinstance(obj, User)
+            and obj.id is not None
+            and not obj.active
+            and inspect(obj).attrs.active.history.has_changes()
+        ):
+            session.connection().execute(delete(UserSession).where(UserSession.user_id == obj.id))

@@ -12,8 +12,10 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import Enum
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -85,8 +87,19 @@ def hash_session_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def session_cutoff() -> datetime:
+    """Sessions started before this have expired, however the browser kept its cookie."""
+    return utcnow() - timedelta(seconds=current_app.config["SESSION_MAX_AGE_SECONDS"])
+
+
 def start_session(user: User, ip: str | None, user_agent: str | None) -> str:
-    """A new server-side session for ``user``; returns the token the cookie carries."""
+    """A new server-side session for ``user``; returns the token the cookie carries. Their
+    sessions that have expired are cleared away at the same time."""
+    db.session.execute(
+        delete(UserSession).where(
+            UserSession.user_id == user.id, UserSession.created_at < session_cutoff()
+        )
+    )
     token = secrets.token_urlsafe(32)
     db.session.add(
         UserSession(
@@ -175,13 +188,15 @@ def _names_of(user: User) -> set[str]:
     )
 
 
-def change_password(user: User, new_password: str, keep_session: str | None = None) -> None:
-    """Set a password of the person's own: the temporary one is gone, and every other browser
-    signed in as them is signed out. The caller has checked ``password_problems``."""
+def change_password(user: User, new_password: str) -> None:
+    """Set a password of the person's own: the temporary one is gone, and every session of
+    theirs ends, this one included (whoever copied its cookie is out too); the caller starts
+    a new one for the browser that made the change. The caller has checked
+    ``password_problems``."""
     user.set_password(new_password)
     user.must_change_password = False
     user.password_changed_at = utcnow()
-    end_sessions(user, keep=keep_session)
+    end_sessions(user)
     audit.record(user, "password.change", person_id=user.id)
     db.session.flush()
 

@@ -68,7 +68,8 @@ def revoke(token: ApiToken, admin: User) -> None:
 
 def authenticate(plaintext: str, now: datetime | None = None) -> User | None:
     """The admin a token acts as, or ``None`` when the token is unknown, revoked, or its
-    issuer is deactivated or no longer an admin.
+    issuer is deactivated, no longer an admin, or was given a temporary password they have not
+    yet replaced (an account being recovered lends its tokens to nobody meanwhile).
 
     When the last-use stamp is more than a minute old it is updated: a change in the session
     that the caller commits.
@@ -83,7 +84,7 @@ def authenticate(plaintext: str, now: datetime | None = None) -> User | None:
     if token is None or token.revoked_at is not None:
         return None
     issuer = token.issued_by
-    if not issuer.active or not issuer.has_role(Role.ADMIN):
+    if not issuer.active or not issuer.has_role(Role.ADMIN) or issuer.must_change_password:
         return None
     now = now or utcnow()
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:

@@ -22,6 +22,7 @@ ACTION_LABELS = {
     "login.failed": _l("Sign-in failed"),
     "login.refused": _l("Sign-in refused: account deactivated"),
     "password.change": _l("Password changed"),
+    "password.change_failed": _l("Password change refused: wrong current password"),
     "password.temporary": _l("Temporary password given"),
     "users.import": _l("People imported"),
     "roles.change": _l("Roles changed"),
@@ -107,11 +108,13 @@ def events(filters: LogFilters, before: int | None = None) -> list[AuditEvent]:
             or_(AuditEvent.action == filters.group, AuditEvent.action.like(filters.group + ".%"))
         )
     if filters.who:
+        # The person who acted, or the account a failed sign-in tried (its e-mail).
         pattern = "%" + _escape_like(filters.who.strip().lower()) + "%"
-        query = query.join(AuditEvent.actor).where(
+        query = query.outerjoin(AuditEvent.actor).where(
             or_(
                 User.email.ilike(pattern, escape="\\"),
                 User.full_name.ilike(pattern, escape="\\"),
+                AuditEvent.details["email"].as_string().ilike(pattern, escape="\\"),
             )
         )
     if filters.address:

@@ -59,6 +59,10 @@ ROLES_HR_MAY_GRANT = frozenset({Role.EMPLOYEE, Role.MANAGER})
 _CHUNK = 500
 
 _DOMAIN_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
+# A word (letters only) with a Latin letter and a Cyrillic one, in either order.
+_MIXED_SCRIPTS = re.compile(
+    r"[^\W\d_]*(?:[a-zA-Z][^\W\d_]*[\u0400-\u04ff]|[\u0400-\u04ff][^\W\d_]*[a-zA-Z])[^\W\d_]*"
+)
 
 
 @dataclass(frozen=True)
@@ -163,10 +167,23 @@ def _decode(data: bytes) -> str:
     except UnicodeDecodeError:
         pass
     try:
-        return data.decode("cp1251")
+        text = data.decode("cp1251")
     except UnicodeDecodeError:
         message = _("The file is neither UTF-8 nor Windows-1251 text.")
         raise ImportRefused([ImportProblem(None, None, message)]) from None
+    # Nearly any bytes read as Windows-1251. A file in another encoding (Latin-1: "Müller")
+    # then reads as words that mix Latin and Cyrillic letters ("Mьller"), which no name has.
+    mixed = _MIXED_SCRIPTS.search(text)
+    if mixed is not None:
+        message = _(
+            "The file is not in UTF-8, and read as Windows-1251 it mixes Latin and Cyrillic "
+            "letters in one word (“%(word)s”), so it is probably in another encoding. Save it "
+            "as CSV UTF-8 and upload it again.",
+            word=mixed.group(),
+        )
+        line = text.count("\n", 0, mixed.start()) + 1
+        raise ImportRefused([ImportProblem(line, None, message)])
+    return text
 
 
 def _delimiter(text: str) -> str:
@@ -304,6 +321,10 @@ def validate(rows: Sequence[PersonRow], importer: User | None) -> ImportPlan:
             value = getattr(row, column)
             if not value:
                 problems.add(row, column, _("A value is required."))
+            elif "\n" in value or "\r" in value:
+                # A quote left open takes the rest of the file into this value.
+                message = _("A line break inside the value: is a closing double quote missing?")
+                problems.add(row, column, message)
             elif len(value) > limit:
                 problems.add(row, column, _("At most %(limit)d characters.", limit=limit))
 

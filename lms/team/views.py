@@ -14,6 +14,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -190,7 +191,14 @@ def _filters() -> Filters:
     try:
         return Filters.from_args(request.args)
     except BadFilter as error:
-        abort(400, description=str(error))
+        abort(bad_filter_page(error))
+
+
+def bad_filter_page(error: BadFilter) -> Response:
+    """The 400 page that says which filter is wrong and why (the error pages show no
+    ``abort`` description)."""
+    page = render_template("errors/error.html", code=400, message=str(error))
+    return make_response(page, 400)
 
 
 @bp.get("")
