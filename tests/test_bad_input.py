@@ -921,7 +921,10 @@ def test_an_invalid_password_change_shows_the_error_and_keeps_the_password(
 
     assert response.status_code == status
     assert shows(response, message), response.get_data(as_text=True)
-    assert row_counts() == before
+    after = row_counts()
+    if status == 401:  # a wrong current password is a guess: written to the audit log
+        after["audit_events"] -= 1
+    assert after == before
     db.session.refresh(org["employee"])
     assert org["employee"].password_hash == password_hash
 
