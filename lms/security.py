@@ -7,7 +7,7 @@ browser never guesses a file's type; other sites learn only our origin from a li
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, current_app
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -34,9 +34,16 @@ HEADERS = {
 }
 
 
+# Sent only where the cookies are Secure (production, served over HTTPS): browsers keep to
+# HTTPS for a year.
+STRICT_TRANSPORT_SECURITY = "max-age=31536000"
+
+
 def add_security_headers(response: Response) -> Response:
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
+    if current_app.config.get("SESSION_COOKIE_SECURE"):
+        response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
     if "Cache-Control" not in response.headers:
         # Pages, exports and the API hold personal records: not kept by shared caches nor
         # offered by Back after signing out on a shared front-desk computer. Static files
@@ -47,13 +54,3 @@ def add_security_headers(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     app.after_request(add_security_headers)
-    if app.config.get("SESSION_COOKIE_SECURE"):
-        # Served over HTTPS (production): browsers keep to HTTPS for a year.
-        app.config.setdefault("STRICT_TRANSPORT_SECURITY", "max-age=31536000")
-
-        @app.after_request
-        def add_hsts(response: Response) -> Response:
-            response.headers.setdefault(
-                "Strict-Transport-Security", app.config["STRICT_TRANSPORT_SECURITY"]
-            )
-            return response

@@ -31,9 +31,14 @@ def _failed(response: Response) -> bool:
     return response.status_code in {401, 403}
 
 
+def _account_key(email: str) -> str:
+    """One counter per account, whether it exists or not (so the limit reveals nothing),
+    shared by signing in and by the current password asked for on /me/password."""
+    return "login-account:" + accounts.normalise_email(email)
+
+
 def _account() -> str:
-    """The account being tried, whether it exists or not, so the limit reveals nothing."""
-    return "login-account:" + accounts.normalise_email(request.form.get("email", ""))
+    return _account_key(request.form.get("email", ""))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -135,8 +140,7 @@ def _wrong_current_password(response: Response) -> bool:
 
 
 def _password_account() -> str:
-    """The same counter as signing in to this account: guessing here or there adds up."""
-    return "login-account:" + accounts.normalise_email(current_user.email)
+    return _account_key(current_user.email)
 
 
 @bp.route("/me/password", methods=["GET", "POST"])
