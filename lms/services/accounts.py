@@ -170,7 +170,7 @@ def password_problems(password: str, user: User | None = None) -> list[str]:
         problems.append(_("This password is among the most common ones: choose another."))
     elif len(set(lowered)) <= 2 or any(lowered in run for run in _KEYBOARD_RUNS):
         problems.append(_("A run of the same or neighbouring keys is easy to guess."))
-    if user is not None and _names_of(user) & _words_of(lowered):
+    if user is not None and any(name in lowered for name in _names_of(user)):
         problems.append(_("Do not use your name or e-mail in your password."))
     return problems
 
