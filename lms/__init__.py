@@ -64,6 +64,10 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     cache.init_app(app)
     limiter.init_app(app)
+    # init_app gives the one limiter this app's storage but keeps the "storage is down" mark
+    # an earlier app may have set (tests start many apps in one process). Left set, the counts
+    # would go to the in-memory fallback until a timed re-check moves them back, losing some.
+    limiter._storage_dead = False
     security.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     if not isinstance(vars(babel).get("domain_instance"), i18n.PoDomain):

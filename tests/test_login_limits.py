@@ -112,6 +112,23 @@ def test_signing_in_works_while_redis_is_down(app_config, app, make, servers):
     assert attempt(broken, "calm@example.test", PASSWORD).status_code == 429
 
 
+def test_a_new_app_counts_in_its_own_storage_after_one_whose_redis_was_down(
+    app_config, app, make, servers
+):
+    """One limiter serves every app of the process: an earlier app's dead Redis must not send
+    a later app's counts to the fallback, where a timed re-check would drop some of them."""
+    from lms.extensions import limiter
+
+    make.user("calm@example.test")
+    broken = servers({**app_config, "REDIS_URL": "redis://127.0.0.1:1/0"})
+    attempt(broken, "calm@example.test", "wrong")
+    healthy = servers(app_config)
+    assert limiter.limiter.storage is limiter.storage
+    for _ in range(5):
+        assert attempt(healthy, "calm@example.test", "wrong").status_code == 401
+    assert attempt(healthy, "calm@example.test", PASSWORD).status_code == 429
+
+
 def test_a_form_without_its_token_tries_nothing_and_does_not_count(app, make):
     make.user("target@example.test")
     client = app.test_client()
