@@ -53,6 +53,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "LMS_ENV": "development",
         # A sign-in lasts a working day at most, however long the browser keeps its cookie.
         "SESSION_MAX_AGE_SECONDS": 12 * 3600,
+        "ACTIVATION_LINK_DAYS": 7,  # how long a link to choose a first password works
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,

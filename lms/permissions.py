@@ -18,7 +18,7 @@ from flask_login import current_user
 from sqlalchemy import ColumnElement, Select, false, or_, select
 
 from lms.extensions import db, login_manager
-from lms.models import Centre, CourseModule, Goal, QuizAttempt, Role, Team, User
+from lms.models import Centre, CourseModule, Goal, QuizAttempt, Region, Role, Team, User
 from lms.services import api_tokens
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -276,11 +276,54 @@ def can_remind(sender: User, person: User) -> bool:
     return sender.has_role(Role.HR, Role.ADMIN) and can_view_person(sender, person)
 
 
-def can_set_org_goal(user: User, region_id: int) -> bool:
-    """Organisational goals: HR for their region (or everywhere) and admins."""
+def administers_region(user: User, region_id: int | None) -> bool:
+    """A region's organisation and people: admins, and HR for their region or everywhere.
+    ``None`` stands for what lies outside every region (people without a team, new
+    regions): only admins and HR for everything."""
     if user.has_role(Role.ADMIN):
         return True
     if not user.has_role(Role.HR):
         return False
     scope = hr_region_id(user)
-    return scope is None or scope == region_id
+    return scope is None or (region_id is not None and scope == region_id)
+
+
+def can_set_org_goal(user: User, region_id: int) -> bool:
+    """Organisational goals: HR for their region (or everywhere) and admins."""
+    return administers_region(user, region_id)
+
+
+def can_administer_person(user: User, person: User) -> bool:
+    """Editing a person's account (name, e-mail, team, access, deactivation): admins, and HR
+    for the people of their region; people without a team, admins and HR for everything. An
+    administrator's account is changed only by administrators."""
+    if person.has_role(Role.ADMIN) and not user.has_role(Role.ADMIN):
+        return False
+    region_id = person.team.centre.region_id if person.team is not None else None
+    return administers_region(user, region_id)
+
+
+def can_change_roles(user: User) -> bool:
+    """Only administrators give and take roles (and the region an HR person sees)."""
+    return user.has_role(Role.ADMIN)
+
+
+def administered_regions(user: User) -> Select[Any]:
+    """The regions whose organisation and people ``user`` administers, by name."""
+    query = select(Region).order_by(Region.name)
+    if user.has_role(Role.ADMIN):
+        return query
+    if not user.has_role(Role.HR):
+        return query.where(false())
+    scope = hr_region_id(user)
+    return query if scope is None else query.where(Region.id == scope)
+
+
+def get_administered_person_or_404(user_id: int, for_user: User) -> User:
+    """A person whose account ``for_user`` may edit: 404 when there is none, 403 otherwise."""
+    person = db.session.get(User, user_id)
+    if person is None:
+        abort(404)
+    if not can_administer_person(for_user, person):
+        abort(403)
+    return person

@@ -1429,45 +1429,6 @@ def test_names_are_escaped(office, fixed_today, client, auth):
     assert "&lt;b&gt;Bella&lt;/b&gt; reminds you" in html
 
 
-class FakeSMTP:
-    """Stands in for smtplib.SMTP and records what would have been sent."""
-
-    instances: list[FakeSMTP] = []
-    fail: bool = False
-
-    def __init__(self, host: str, port: int = 0, timeout: float | None = None) -> None:
-        if self.fail:
-            raise OSError("connection refused")
-        self.host, self.port, self.timeout = host, port, timeout
-        self.tls = False
-        self.credentials: tuple[str, str] | None = None
-        self.messages: list[Any] = []
-        FakeSMTP.instances.append(self)
-
-    def __enter__(self) -> FakeSMTP:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    def starttls(self, context: Any = None) -> None:
-        self.tls = True
-
-    def login(self, user: str, password: str) -> None:
-        self.credentials = (user, password)
-
-    def send_message(self, message: Any) -> None:
-        self.messages.append(message)
-
-
-@pytest.fixture
-def smtp(monkeypatch: pytest.MonkeyPatch) -> type[FakeSMTP]:
-    monkeypatch.setattr(FakeSMTP, "instances", [])
-    monkeypatch.setattr(FakeSMTP, "fail", False)
-    monkeypatch.setattr("lms.services.reminders.smtplib.SMTP", FakeSMTP)
-    return FakeSMTP
-
-
 def test_without_mail_server_no_email_is_sent(office, smtp, client, auth):
     auth.login("boss@example.test")
     assert remind(client, office.person).status_code == 302

@@ -19,9 +19,10 @@ from lms.models.progress import (
 from lms.models.quiz import AttemptState, ExtraAttempt, QuizAttempt
 from lms.models.recognition import Badge, BadgeKind, Recognition
 from lms.models.reviews import CompetencyReview, DevelopmentAction
-from lms.models.users import Role, RoleAssignment, User, UserSession
+from lms.models.users import ActivationLink, Role, RoleAssignment, User, UserSession
 
 __all__ = [
+    "ActivationLink",
     "ApiToken",
     "AuditEvent",
     "AttemptState",

@@ -126,6 +126,24 @@ class UserSession(Base):
     user_agent: Mapped[str | None] = mapped_column(String(200))
 
 
+class ActivationLink(Base):
+    """A one-time link with which a person chooses their first password (or a new one): it
+    works once and until it expires. Only the hash of its token is kept; issuing a new link
+    to the same person retires the unused older ones."""
+
+    __tablename__ = "activation_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
 @event.listens_for(Session, "before_flush")
 def _end_the_sessions_of_the_deactivated(session: Session, context: Any, instances: Any) -> None:
     """Deactivating someone signs them out everywhere, so reactivating them later revives no

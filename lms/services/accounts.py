@@ -17,12 +17,12 @@ from enum import Enum
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms.config import SUPPORTED_LOCALES
 from lms.extensions import db
-from lms.models import User, UserSession, utcnow
+from lms.models import ActivationLink, User, UserSession, utcnow
 from lms.services import audit
 
 # Checked against when the e-mail is unknown, so that a wrong e-mail takes as long as a
@@ -215,3 +215,68 @@ def set_temporary_password(user: User, actor: User | None) -> str:
     audit.record(actor, "password.temporary", person_id=user.id, email=user.email)
     db.session.flush()
     return password
+
+
+# --- activation links ----------------------------------------------------------------------
+
+
+def issue_activation_link(user: User, actor: User | None) -> str:
+    """A one-time link for ``user`` to choose a password, valid ``ACTIVATION_LINK_DAYS``
+    days; returns the token (the caller builds the URL and shows it once). Earlier unused
+    links of theirs stop working."""
+    now = utcnow()
+    db.session.execute(
+        update(ActivationLink)
+        .where(ActivationLink.user_id == user.id, ActivationLink.used_at.is_(None))
+        .values(expires_at=now)
+    )
+    token = secrets.token_urlsafe(32)
+    days = int(current_app.config["ACTIVATION_LINK_DAYS"])
+    db.session.add(
+        ActivationLink(
+            user_id=user.id,
+            token_hash=hash_session_token(token),
+            created_by_id=actor.id if actor is not None else None,
+            created_at=now,
+            expires_at=now + timedelta(days=days),
+        )
+    )
+    audit.record(actor, "access.link", person_id=user.id, email=user.email, days=days)
+    db.session.flush()
+    return token
+
+
+def find_activation_link(token: str) -> ActivationLink | None:
+    """The link of ``token`` if it still works: unused, unexpired, its person active."""
+    link = db.session.scalar(
+        select(ActivationLink).where(ActivationLink.token_hash == hash_session_token(token))
+    )
+    if link is None or link.used_at is not None or link.expires_at <= utcnow():
+        return None
+    return link if link.user.active else None
+
+
+def activate(link: ActivationLink, new_password: str) -> User:
+    """Use ``link`` once: the person's password becomes ``new_password`` (checked by the
+    caller with ``password_problems``) and every other session of theirs ends. The caller
+    starts a session for this browser. A link used at the same moment in another request
+    is refused with ``LinkUsed``."""
+    used = db.session.execute(
+        update(ActivationLink)
+        .where(ActivationLink.id == link.id, ActivationLink.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+    if not used.rowcount:  # type: ignore[attr-defined]
+        raise LinkUsed
+    user = link.user
+    user.set_password(new_password)
+    user.must_change_password = False
+    user.password_changed_at = utcnow()
+    end_sessions(user)
+    audit.record(user, "access.activate", person_id=user.id)
+    db.session.flush()
+    return user
+
+
+class LinkUsed(Exception):
+    """The activation link was used (or retired) in the meantime."""

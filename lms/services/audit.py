@@ -42,6 +42,21 @@ ACTION_LABELS = {
     "org_goal.create": _l("Organisational goal set"),
     "recognition.give": _l("Recognition given"),
     "backup.restore": _l("Database restored from a backup"),
+    "people.create": _l("Person added"),
+    "people.update": _l("Person's details changed"),
+    "people.deactivate": _l("Person deactivated"),
+    "people.reactivate": _l("Person reactivated"),
+    "access.link": _l("Activation link created"),
+    "access.activate": _l("Activation link used"),
+    "org.region.create": _l("Region added"),
+    "org.region.rename": _l("Region renamed"),
+    "org.centre.create": _l("Centre added"),
+    "org.centre.rename": _l("Centre renamed"),
+    "org.team.create": _l("Team added"),
+    "org.team.rename": _l("Team renamed"),
+    "org.team.move": _l("Team moved to another centre"),
+    "org.handover": _l("Teams handed over to another manager"),
+    "content.publish": _l("Course content published"),
 }
 
 # The filter's groups: an entry belongs to a group when its action is the group's name or
@@ -59,6 +74,10 @@ ACTION_GROUPS = {
     "org_goal": _l("Organisational goals"),
     "recognition": _l("Recognition"),
     "backup": _l("Backups"),
+    "people": _l("People's accounts"),
+    "access": _l("Activation links"),
+    "org": _l("Organisation"),
+    "content": _l("Content publishing"),
 }
 
 

@@ -7,12 +7,9 @@ person is enough: a second one the same day is refused, whoever sends it.
 
 from __future__ import annotations
 
-import smtplib
-import ssl
 from datetime import timedelta
-from email.message import EmailMessage
 
-from flask import current_app, render_template, url_for
+from flask import render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -21,7 +18,7 @@ from lms.config import SUPPORTED_LOCALES
 from lms.extensions import db
 from lms.models import Notification, NotificationKind, User, utcnow
 from lms.permissions import can_remind
-from lms.services import audit
+from lms.services import audit, mail
 
 QUIET_HOURS = 24
 
@@ -63,41 +60,22 @@ def remind(sender: User, person: User, modules_left: int) -> Notification:
     return notification
 
 
-def mail_configured() -> bool:
-    return bool(current_app.config.get("MAIL_SERVER"))
-
-
 def send_email(sender: User, person: User, modules_left: int) -> bool:
     """E-mail the reminder when SMTP is configured; False when it is not or sending failed
     (the in-app reminder stands either way, and the failure is logged)."""
-    if not mail_configured():
+    if not mail.configured():
         return False
-    config = current_app.config
     locale = person.locale if person.locale in SUPPORTED_LOCALES else SUPPORTED_LOCALES[0]
     with force_locale(locale):
-        message = EmailMessage()
-        message["Subject"] = _("Your client-centricity course is waiting")
-        message["From"] = config.get("MAIL_FROM") or config["MAIL_USERNAME"] or "lms@localhost"
-        message["To"] = person.email
-        message.set_content(
+        message = mail.new_message(
+            person.email,
+            _("Your client-centricity course is waiting"),
             render_template(
                 "team/reminder_email.txt",
                 person=person,
                 sender=sender,
                 modules_left=modules_left,
                 link=url_for("me.learning", _external=True),
-            )
+            ),
         )
-    try:
-        with smtplib.SMTP(
-            config["MAIL_SERVER"], int(config.get("MAIL_PORT") or 25), timeout=10
-        ) as smtp:
-            if config.get("MAIL_USE_TLS"):
-                smtp.starttls(context=ssl.create_default_context())
-            if config.get("MAIL_USERNAME"):
-                smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
-            smtp.send_message(message)
-    except (OSError, smtplib.SMTPException) as error:
-        current_app.logger.warning("reminder e-mail to user %s failed: %s", person.id, error)
-        return False
-    return True
+    return mail.send([message]) == 1

@@ -336,7 +336,7 @@ def validate(rows: Sequence[PersonRow], importer: User | None) -> ImportPlan:
         elif email:
             line_of_email[email] = row.line
             # An account's own e-mail is accepted as it is, whatever the validator thinks.
-            if person is None and not _valid_email(row.email):
+            if person is None and not valid_email(row.email):
                 problems.add(row, "email", _("This is not a valid e-mail address."))
             if person is not None and not scope.may_change(person):
                 problems.add(
@@ -382,7 +382,7 @@ def validate(rows: Sequence[PersonRow], importer: User | None) -> ImportPlan:
     return ImportPlan(rows=planned, organisation=organisation, people=people)
 
 
-def _valid_email(email: str) -> bool:
+def valid_email(email: str) -> bool:
     """The address's syntax, with the internal domains that centres use allowed.
 
     email-validator checks the part before the @, but it refuses special-use domains such as

@@ -1,0 +1,3 @@
+"""Admin: content (being written)."""
+
+from lms.admin import bp  # noqa: F401

@@ -1,0 +1,3 @@
+"""Admin: org (being written)."""
+
+from lms.admin import bp  # noqa: F401
