@@ -25,6 +25,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from lms.extensions import db
 from lms.models import ActivationLink, Centre, Region, Role, RoleAssignment, Team, User, utcnow
+from lms.models.base import folded
 from lms.permissions import can_change_roles, hr_region_id
 from lms.services import audit
 from lms.services.accounts import normalise_email
@@ -107,9 +108,9 @@ def filtered(actor: User, filters: PeopleFilters) -> Select[Any]:
         pattern = "%" + _escape_like(filters.query.strip().lower()) + "%"
         query = query.where(
             or_(
-                func.lower(User.full_name).like(pattern, escape="\\"),
-                func.lower(User.email).like(pattern, escape="\\"),
-                func.lower(User.employee_number).like(pattern, escape="\\"),
+                folded(User.full_name).like(pattern, escape="\\"),
+                folded(User.email).like(pattern, escape="\\"),
+                folded(User.employee_number).like(pattern, escape="\\"),
             )
         )
     if filters.team is not None:
@@ -337,7 +338,7 @@ def _apply(actor: User | None, person: User, values: PersonValues, *, creating: 
     person.email = email
     person.employee_number = number
     person.team = team
-    if values.roles is not None:
+    if values.roles is not None or creating:
         _set_roles(person, roles, values.hr_region_id)
     if managed is not None:
         person.managed_teams = managed
