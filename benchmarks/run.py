@@ -79,6 +79,7 @@ SCENARIOS = (
     "team",
     "hr",
     "hr-all",
+    "admin",
     "export-csv",
     "export-xlsx",
     "shared",
@@ -1041,6 +1042,14 @@ class Bench:
         if self.wanted("hr-all"):
             self.dashboard("admin /hr (everyone)", [ADMIN], "/hr", 2000)
             self.dashboard("admin /hr (everyone), alone", [ADMIN], "/hr", 2000, clients=1)
+        if self.wanted("admin"):
+            # The people list at /admin over all 50,000: the first page, a search for part
+            # of a name ("ива", percent-encoded), and a page deep in the list.
+            search = "/admin?q=%D0%B8%D0%B2%D0%B0"
+            self.dashboard("admin /admin people, page 1", [ADMIN], "/admin", 500)
+            self.dashboard("admin /admin people, search", [ADMIN], search, 500)
+            self.dashboard("admin /admin people, page 500", [ADMIN], "/admin?page=500", 500)
+            self.dashboard("admin /admin people search, alone", [ADMIN], search, 500, clients=1)
         if self.wanted("export-csv"):
             self.export("CSV export, all (admin)", "/hr/exports/completions.csv", 15, 50,
                         CSV_TARGET_ROWS, "export.completions_csv")  # fmt: skip

@@ -144,17 +144,17 @@ def content_publish() -> None:
 
 
 def _publish() -> None:
-    from lms.services.publishing import publish_course
+    from lms.services.publishing import publish
 
     try:
         course = get_course()
     except ContentError as error:
         raise click.ClickException(f"the content has problems:\n{error}") from error
-    results = publish_course(course)
+    publication = publish(None, course)  # audited, as publishing from /admin/content
     db.session.commit()
-    for result in results:
-        state = "new version" if result.changed else "unchanged"
-        click.echo(f"  {result.slug}: {result.content_hash[:12]} ({state})")
+    for module in course.modules:
+        state = "new version" if module.slug in publication.changed else "unchanged"
+        click.echo(f"  {module.slug}: {module.content_hash[:12]} ({state})")
 
 
 @click.group("quiz")
