@@ -182,3 +182,57 @@ def change_password() -> Response | tuple[str, int] | str:
         "success",
     )
     return redirect(next_page)
+
+
+# The token is in the address: no copy of the page in a cache, no address sent to other sites.
+ACTIVATION_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+@bp.route("/activate/<token>", methods=["GET", "POST"])
+@public
+def activate(token: str) -> Response | tuple[str, int, dict[str, str]]:
+    """Choose a first password (or a new one) with a one-time link from an administrator or
+    HR; this browser is then signed in as the person. Whoever was signed in here before is
+    signed out first: the page is about someone else's account, or a fresh start of one's
+    own."""
+    link = accounts.find_activation_link(token) if len(token) <= 100 else None
+    if link is None:
+        return render_template("auth/activate.html", form=None), 410, ACTIVATION_HEADERS
+    if current_user.is_authenticated:
+        locale = session.get("locale")
+        accounts.end_session(session.get(accounts.SESSION_KEY))
+        db.session.commit()
+        logout_user()
+        session.clear()
+        if locale:
+            session["locale"] = locale
+    form = PasswordForm()
+    del form.current_password  # the link stands for it
+    person = link.user
+    if not form.validate_on_submit():
+        status = 400 if form.is_submitted() else 200
+        return (
+            render_template("auth/activate.html", form=form, person=person),
+            status,
+            (ACTIVATION_HEADERS),
+        )
+    problems = accounts.password_problems(form.new_password.data or "", person)
+    if problems:
+        form.new_password.errors = problems
+        return (
+            render_template("auth/activate.html", form=form, person=person),
+            400,
+            (ACTIVATION_HEADERS),
+        )
+    try:
+        user = accounts.activate(link, form.new_password.data or "")
+    except accounts.LinkUsed:
+        db.session.rollback()
+        return render_template("auth/activate.html", form=None), 410, ACTIVATION_HEADERS
+    _sign_in(user)
+    accounts.record_login(user)
+    db.session.commit()
+    flash(_("Your password is set and you are signed in. Welcome!"), "success")
+    response = redirect(url_for("me.home"))
+    response.headers.update(ACTIVATION_HEADERS)
+    return response

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -16,7 +16,7 @@ from lms.extensions import db
 from lms.hr import bp
 from lms.models import Role
 from lms.permissions import hr_region_id, role_required
-from lms.services import user_import
+from lms.services import people, user_import
 from lms.services.user_import import ImportProblem, ImportRefused, ImportResult
 
 # More than this many problems are summed up, not listed: the first ones show what is wrong.
@@ -50,6 +50,7 @@ def import_people() -> Response | str | tuple[str, int]:
                 db.session.rollback()
             else:
                 db.session.commit()
+                session["import_saved"] = True  # the page after the redirect offers access
         except ImportRefused as refused:
             db.session.rollback()
             problems = refused.problems
@@ -73,8 +74,17 @@ def import_people() -> Response | str | tuple[str, int]:
         optional_columns=user_import.OPTIONAL_COLUMNS,
         regional=not current_user.has_role(Role.ADMIN) and hr_region_id(current_user) is not None,
         may_grant_all=current_user.has_role(Role.ADMIN),
+        without_access=_without_access() if request.method == "GET" else 0,
     )
     return (page, 400) if form.is_submitted() else page
+
+
+def _without_access() -> int:
+    """Right after a saved import: how many people (of those the importer administers) have
+    no access yet, for the link that gives it."""
+    if not session.pop("import_saved", False):
+        return 0
+    return people.find_people(current_user, people.PeopleFilters(access="none")).total
 
 
 def _base_name(filename: str) -> str:

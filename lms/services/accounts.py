@@ -212,6 +212,7 @@ def set_temporary_password(user: User, actor: User | None) -> str:
     user.must_change_password = True
     user.password_changed_at = utcnow()
     end_sessions(user)
+    _retire_links(user)  # a link given earlier must not reset this password afterwards
     audit.record(actor, "password.temporary", person_id=user.id, email=user.email)
     db.session.flush()
     return password
@@ -225,11 +226,7 @@ def issue_activation_link(user: User, actor: User | None) -> str:
     days; returns the token (the caller builds the URL and shows it once). Earlier unused
     links of theirs stop working."""
     now = utcnow()
-    db.session.execute(
-        update(ActivationLink)
-        .where(ActivationLink.user_id == user.id, ActivationLink.used_at.is_(None))
-        .values(expires_at=now)
-    )
+    _retire_links(user)
     token = secrets.token_urlsafe(32)
     days = int(current_app.config["ACTIVATION_LINK_DAYS"])
     db.session.add(
@@ -244,6 +241,19 @@ def issue_activation_link(user: User, actor: User | None) -> str:
     audit.record(actor, "access.link", person_id=user.id, email=user.email, days=days)
     db.session.flush()
     return token
+
+
+def _retire_links(user: User) -> None:
+    """Links of ``user`` not used yet stop working now."""
+    db.session.execute(
+        update(ActivationLink)
+        .where(
+            ActivationLink.user_id == user.id,
+            ActivationLink.used_at.is_(None),
+            ActivationLink.expires_at > utcnow(),
+        )
+        .values(expires_at=utcnow())
+    )
 
 
 def find_activation_link(token: str) -> ActivationLink | None:

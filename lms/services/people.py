@@ -17,6 +17,7 @@ Functions add to the session; the caller commits.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
@@ -78,7 +79,7 @@ class PeoplePage:
     total: int
     page: int
     pages: int
-    invited: set[int] = field(default_factory=set)  # who holds a link that still works
+    invited: dict[int, datetime] = field(default_factory=dict)  # a working link's expiry
 
 
 def scoped_people(actor: User) -> Select[Any]:
@@ -164,19 +165,25 @@ def find_people(actor: User, filters: PeopleFilters, page: int = 1) -> PeoplePag
             .offset((page - 1) * PAGE_SIZE)
         )
     )
-    waiting = [person.id for person in people if person.password_hash is None]
-    invited: set[int] = set()
-    if waiting:
-        invited = set(
-            db.session.scalars(
-                select(ActivationLink.user_id).where(
-                    ActivationLink.user_id.in_(waiting),
-                    ActivationLink.used_at.is_(None),
-                    ActivationLink.expires_at > utcnow(),
-                )
-            )
-        )
+    waiting = {person.id for person in people if person.password_hash is None}
+    invited = invited_until(waiting)
     return PeoplePage(people=people, total=total, page=page, pages=pages, invited=invited)
+
+
+def invited_until(user_ids: set[int]) -> dict[int, datetime]:
+    """When the working activation link of each of ``user_ids`` expires, if they hold one."""
+    if not user_ids:
+        return {}
+    rows = db.session.execute(
+        select(ActivationLink.user_id, func.max(ActivationLink.expires_at))
+        .where(
+            ActivationLink.user_id.in_(user_ids),
+            ActivationLink.used_at.is_(None),
+            ActivationLink.expires_at > utcnow(),
+        )
+        .group_by(ActivationLink.user_id)
+    )
+    return {user_id: expires_at for user_id, expires_at in rows}
 
 
 # --- what a person is, for the audit log ---------------------------------------------------
@@ -219,7 +226,10 @@ def create_person(actor: User | None, values: PersonValues) -> User:
     """A new account, without a password: give access with an activation link or a
     temporary password. Raises ``PersonRefused``."""
     person = User(email="", full_name="", password_hash=None)
-    _apply(actor, person, values, creating=True)
+    # Not in the session yet: a query while the values are applied must not flush the team
+    # it was just placed in (SQLAlchemy warns of the member it cannot add).
+    with db.session.no_autoflush:
+        _apply(actor, person, values, creating=True)
     db.session.add(person)
     db.session.flush()
     audit.record(
