@@ -206,7 +206,6 @@ def register_template_helpers(app: Flask) -> None:
             "in_a_team": signed_in and bool(current_user.team_id or current_user.managed_teams),
             "sees_teams": signed_in and current_user.has_role(Role.MANAGER, Role.HR, Role.ADMIN),
             "sees_reports": signed_in and current_user.has_role(Role.HR, Role.ADMIN),
-            "is_admin": signed_in and current_user.has_role(Role.ADMIN),
             "unread_notifications": (notifications.unread_count(current_user) if signed_in else 0),
         }
         slots = {

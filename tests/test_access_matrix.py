@@ -176,6 +176,22 @@ EXPECTED: dict[str, tuple[str, dict[str, int]]] = {
         "/admin/audit",
         {"anonymous": 302} | dict.fromkeys(PEOPLE[1:5], 403) | {"admin": 200},
     ),
+    "admin.content": (
+        "/admin/content",
+        {"anonymous": 302} | dict.fromkeys(PEOPLE[1:5], 403) | {"admin": 200},
+    ),
+    # People and the organisation: HR within their region, admins everywhere.
+    "admin.people": ("/admin", HR_OK),
+    "admin.new_person": ("/admin/people/new", HR_OK),
+    "admin.person": ("/admin/people/{employee}", HR_OK),
+    "admin.org": ("/admin/org", HR_OK),
+    "admin.region": ("/admin/org/regions/{own_region}", HR_OK),
+    "admin.centre": ("/admin/org/centres/{own_centre}", HR_OK),
+    "admin.team": ("/admin/org/teams/{own_team}", HR_OK),
+    "admin.handover": ("/admin/org/handover", HR_OK),
+    # An activation link that does not work is the same page for everyone (a working one
+    # signs out whoever opens it: tests/test_admin_people.py).
+    "auth.activate": ("/activate/no-such-link", dict.fromkeys(PEOPLE, 410)),
     # The read API opens only to bearer tokens: a signed-in browser is as anonymous (401).
     "api.people": ("/api/v1/people", dict.fromkeys(PEOPLE, 401)),
     "api.completions": ("/api/v1/completions", dict.fromkeys(PEOPLE, 401)),
@@ -184,13 +200,23 @@ EXPECTED: dict[str, tuple[str, dict[str, int]]] = {
     "api.openapi_document": ("/api/v1/openapi.json", EVERYONE_OK),
 }
 # Further URL rules of an endpoint already in EXPECTED (one row per rule, same shape).
+# Outside the regional HR person's region: only admins.
+ADMIN_ONLY = {"anonymous": 302} | dict.fromkeys(PEOPLE[1:5], 403) | {"admin": 200}
 MORE_RULES: list[tuple[str, str, dict[str, int]]] = [
     ("recognition.achievement", "/achievements/module_completed/client-centricity", EVERYONE_OK),
+    ("admin.person", "/admin/people/{other_employee}", ADMIN_ONLY),
+    ("admin.region", "/admin/org/regions/{other_region}", ADMIN_ONLY),
+    ("admin.centre", "/admin/org/centres/{other_centre}", ADMIN_ONLY),
+    ("admin.team", "/admin/org/teams/{other_team}", ADMIN_ONLY),
 ]
 # POST-only endpoints: checked for CSRF and method elsewhere (test_auth.py, test_goal_pages.py).
 POST_ONLY = {"auth.logout", "auth.set_locale", "learn.mark_read", "quiz.start", "quiz.answer",
              "me.self_assess", "goals.act", "goals.check_in", "notifications.open_one",
-             "notifications.read_all", "admin.revoke_token", "team.remind"}  # fmt: skip
+             "notifications.read_all", "admin.revoke_token", "team.remind",
+             "admin.deactivate", "admin.reactivate", "admin.activation_link",
+             "admin.temporary_password", "admin.bulk_links", "admin.create_region",
+             "admin.create_centre", "admin.create_team", "admin.move_team",
+             "admin.publish_content"}  # fmt: skip
 
 
 @pytest.fixture
@@ -200,6 +226,7 @@ def world(app: Flask, make):
     own = make.team("Own", centre="North", region="Region A")
     other = make.team("Other", centre="South", region="Region B")
     employee = make.user("employee@example.test", team=own)
+    other_employee = make.user("other_employee@example.test", team=other)
     make.user("own_manager@example.test", roles=(Role.MANAGER,), manages=(own,))
     make.user("other_manager@example.test", roles=(Role.MANAGER,), manages=(other,))
     make.user("regional_hr@example.test", roles=(Role.HR,), hr_region=own.centre.region)
@@ -221,6 +248,12 @@ def world(app: Flask, make):
     db.session.commit()
     return {
         "own_team": own.id,
+        "own_centre": own.centre_id,
+        "own_region": own.centre.region_id,
+        "other_team": other.id,
+        "other_centre": other.centre_id,
+        "other_region": other.centre.region_id,
+        "other_employee": other_employee.id,
         "attempt": attempt.id,
         "certificate": "7KQ2-M9XD-4HTB",
         "employee": employee.id,
