@@ -51,7 +51,7 @@ def _name_field(label: Any) -> StringField:
 
 
 class RenameForm(FlaskForm):
-    name = _name_field(_l("Name"))
+    name = _name_field(_l("New name"))
 
 
 class NewRegionForm(FlaskForm):

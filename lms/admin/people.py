@@ -113,7 +113,7 @@ class PeopleFilterForm(FlaskForm):
     access = SelectField(
         _l("Access"),
         choices=[
-            SelectChoice("", _l("Any")),
+            SelectChoice("", _l("Any access")),
             SelectChoice("password", _l("Has a password")),
             SelectChoice("invited", _l("Invited: holds a link that works")),
             SelectChoice("none", _l("No access yet")),
