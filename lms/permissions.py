@@ -295,12 +295,23 @@ def can_set_org_goal(user: User, region_id: int) -> bool:
 
 def can_administer_person(user: User, person: User) -> bool:
     """Editing a person's account (name, e-mail, team, access, deactivation): admins, and HR
-    for the people of their region; people without a team, admins and HR for everything. An
-    administrator's account is changed only by administrators."""
-    if person.has_role(Role.ADMIN) and not user.has_role(Role.ADMIN):
+    for the people of their region; people without a team, admins and HR for everything.
+
+    Whoever may give access to an account can become its holder, so HR administer only
+    accounts whose powers lie within their own scope: never an administrator's, nor an HR
+    person's who sees more than they do, nor a manager's of a team outside their region."""
+    if user.has_role(Role.ADMIN):
+        return True
+    if not user.has_role(Role.HR) or person.has_role(Role.ADMIN):
         return False
-    region_id = person.team.centre.region_id if person.team is not None else None
-    return administers_region(user, region_id)
+    scope = hr_region_id(user)
+    if scope is None:
+        return True
+    if person.team is None or person.team.centre.region_id != scope:
+        return False
+    if person.has_role(Role.HR) and hr_region_id(person) != scope:
+        return False
+    return all(team.centre.region_id == scope for team in person.managed_teams)
 
 
 def can_change_roles(user: User) -> bool:

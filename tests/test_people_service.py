@@ -5,6 +5,7 @@ audit's before and after, activation links that work once and expire."""
 from datetime import timedelta
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from lms.extensions import db
@@ -31,6 +32,13 @@ def last_event(action: str) -> AuditEvent:
     )
     assert event is not None, action
     return event
+
+
+@pytest.fixture(autouse=True)
+def in_english(app):
+    """The services speak the reader's language: these tests read English."""
+    with force_locale("en"):
+        yield
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ from lms.models import Centre, Region, Role, Team, User
 from lms.permissions import administers_region, role_required
 from lms.services import organisation
 from lms.services.organisation import NAME_MAX, OrgRefused
-from lms.services.reports import parse_id
+from lms.services.reports import coerce_id, parse_id
 
 Page = str | tuple[str, int] | Response
 T = TypeVar("T")
@@ -104,7 +104,7 @@ class HandoverForm(FlaskForm):
     )
     team_ids = CheckboxesField(
         _l("Teams to hand over"),
-        coerce=int,
+        coerce=coerce_id,
         validate_choice=False,  # checked against the manager's teams and the scope below
         validators=[DataRequired(_l("Choose at least one team."))],
     )

@@ -29,6 +29,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
@@ -54,7 +55,7 @@ from lms.permissions import (
 from lms.services import accounts, mail, people
 from lms.services.exports import iso_utc, neutralise
 from lms.services.people import PeopleFilters, PersonRefused, PersonValues
-from lms.services.reports import parse_id
+from lms.services.reports import coerce_id, parse_id
 
 # Links made by one press of "Create activation links for everyone in this list": a bigger
 # list takes several presses, each one taking the next people still without access.
@@ -62,9 +63,11 @@ BULK_LINKS_MAX = 5000
 
 
 def _none_or_int(value: object) -> int | None:
+    """A chosen id, or None for "none"; anything that cannot be a record id is refused as an
+    invalid choice (ValueError), never passed to the database."""
     if value in (None, "", "None"):
         return None
-    return int(str(value))
+    return coerce_id(value)
 
 
 # --- the list ------------------------------------------------------------------------------
@@ -257,7 +260,7 @@ class PersonForm(FlaskForm):
     )
     managed_team_ids = SelectMultipleField(
         _l("Teams they manage"),
-        coerce=int,
+        coerce=coerce_id,
         validate_choice=False,
         description=_l("Only for the manager role. Hold Ctrl (or ⌘) to choose several."),
     )
@@ -337,6 +340,13 @@ def _prefilled(person: User) -> dict[str, Any]:
     }
 
 
+def _saved_meanwhile() -> str:
+    """Two people saved the same value at the same moment: the database kept the first."""
+    return _(
+        "Someone saved the same e-mail address or employee number a moment ago. Nothing was saved: check and send the form again."
+    )
+
+
 @bp.route("/people/new", methods=["GET", "POST"])
 @role_required(Role.ADMIN, Role.HR)
 def new_person() -> Response | tuple[str, int]:
@@ -345,11 +355,14 @@ def new_person() -> Response | tuple[str, int]:
     if form.validate_on_submit():
         try:
             person = people.create_person(current_user, form.values())
+            db.session.commit()
         except PersonRefused as refused:
             db.session.rollback()
             form.refused(refused)
+        except IntegrityError:
+            db.session.rollback()
+            form.form_errors.append(_saved_meanwhile())
         else:
-            db.session.commit()
             flash(
                 _("%(name)s was added. Give them access below.", name=person.full_name),
                 "success",
@@ -368,11 +381,14 @@ def person(user_id: int) -> Response | tuple[str, int]:
     if form.validate_on_submit():
         try:
             changed = people.update_person(current_user, person, form.values())
+            db.session.commit()
         except PersonRefused as refused:
             db.session.rollback()
             form.refused(refused)
+        except IntegrityError:
+            db.session.rollback()
+            form.form_errors.append(_saved_meanwhile())
         else:
-            db.session.commit()
             if changed:
                 flash(_("The changes to %(name)s are saved.", name=person.full_name), "success")
             else:

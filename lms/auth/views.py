@@ -193,19 +193,11 @@ ACTIVATION_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referr
 def activate(token: str) -> Response | tuple[str, int, dict[str, str]]:
     """Choose a first password (or a new one) with a one-time link from an administrator or
     HR; this browser is then signed in as the person. Whoever was signed in here before is
-    signed out first: the page is about someone else's account, or a fresh start of one's
-    own."""
+    signed out when the password is saved (never by merely opening the link, which a
+    cross-site page could do)."""
     link = accounts.find_activation_link(token) if len(token) <= 100 else None
     if link is None:
         return render_template("auth/activate.html", form=None), 410, ACTIVATION_HEADERS
-    if current_user.is_authenticated:
-        locale = session.get("locale")
-        accounts.end_session(session.get(accounts.SESSION_KEY))
-        db.session.commit()
-        logout_user()
-        session.clear()
-        if locale:
-            session["locale"] = locale
     form = PasswordForm()
     del form.current_password  # the link stands for it
     person = link.user
@@ -229,6 +221,13 @@ def activate(token: str) -> Response | tuple[str, int, dict[str, str]]:
     except accounts.LinkUsed:
         db.session.rollback()
         return render_template("auth/activate.html", form=None), 410, ACTIVATION_HEADERS
+    if current_user.is_authenticated:  # someone else was signed in here: they are out now
+        locale = session.get("locale")
+        accounts.end_session(session.get(accounts.SESSION_KEY))
+        logout_user()
+        session.clear()
+        if locale:
+            session["locale"] = locale
     _sign_in(user)
     accounts.record_login(user)
     db.session.commit()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
@@ -43,7 +44,8 @@ class LoginResult:
 
 
 def normalise_email(email: str) -> str:
-    return email.strip().lower()
+    """The form e-mails are kept and compared in: composed Unicode (NFC), lower case."""
+    return unicodedata.normalize("NFC", email.strip()).lower()
 
 
 def find_user_by_email(email: str) -> User | None:
@@ -197,6 +199,7 @@ def change_password(user: User, new_password: str) -> None:
     user.must_change_password = False
     user.password_changed_at = utcnow()
     end_sessions(user)
+    retire_links(user)  # a link given earlier must not reset the password chosen now
     audit.record(user, "password.change", person_id=user.id)
     db.session.flush()
 
@@ -212,7 +215,7 @@ def set_temporary_password(user: User, actor: User | None) -> str:
     user.must_change_password = True
     user.password_changed_at = utcnow()
     end_sessions(user)
-    _retire_links(user)  # a link given earlier must not reset this password afterwards
+    retire_links(user)  # a link given earlier must not reset this password afterwards
     audit.record(actor, "password.temporary", person_id=user.id, email=user.email)
     db.session.flush()
     return password
@@ -226,7 +229,7 @@ def issue_activation_link(user: User, actor: User | None) -> str:
     days; returns the token (the caller builds the URL and shows it once). Earlier unused
     links of theirs stop working."""
     now = utcnow()
-    _retire_links(user)
+    retire_links(user)
     token = secrets.token_urlsafe(32)
     days = int(current_app.config["ACTIVATION_LINK_DAYS"])
     db.session.add(
@@ -243,7 +246,7 @@ def issue_activation_link(user: User, actor: User | None) -> str:
     return token
 
 
-def _retire_links(user: User) -> None:
+def retire_links(user: User) -> None:
     """Links of ``user`` not used yet stop working now."""
     db.session.execute(
         update(ActivationLink)
@@ -271,18 +274,25 @@ def activate(link: ActivationLink, new_password: str) -> User:
     caller with ``password_problems``) and every other session of theirs ends. The caller
     starts a session for this browser. A link used at the same moment in another request
     is refused with ``LinkUsed``."""
+    now = utcnow()
     used = db.session.execute(
         update(ActivationLink)
-        .where(ActivationLink.id == link.id, ActivationLink.used_at.is_(None))
-        .values(used_at=utcnow())
+        .where(
+            ActivationLink.id == link.id,
+            ActivationLink.used_at.is_(None),
+            ActivationLink.expires_at > now,  # retired meanwhile: a new link or password
+            select(User.active).where(User.id == ActivationLink.user_id).scalar_subquery(),
+        )
+        .values(used_at=now)
     )
     if not used.rowcount:  # type: ignore[attr-defined]
         raise LinkUsed
     user = link.user
     user.set_password(new_password)
     user.must_change_password = False
-    user.password_changed_at = utcnow()
+    user.password_changed_at = now
     end_sessions(user)
+    retire_links(user)
     audit.record(user, "access.activate", person_id=user.id)
     db.session.flush()
     return user

@@ -27,9 +27,9 @@ from sqlalchemy.orm import joinedload, selectinload
 from lms.extensions import db
 from lms.models import ActivationLink, Centre, Region, Role, RoleAssignment, Team, User, utcnow
 from lms.models.base import folded
-from lms.permissions import can_change_roles, hr_region_id
+from lms.permissions import can_administer_person, can_change_roles, hr_region_id
 from lms.services import audit
-from lms.services.accounts import normalise_email
+from lms.services.accounts import end_sessions, normalise_email, retire_links
 from lms.services.user_import import valid_email
 
 PAGE_SIZE = 50
@@ -159,6 +159,8 @@ def find_people(actor: User, filters: PeopleFilters, page: int = 1) -> PeoplePag
             query.options(
                 joinedload(User.team).joinedload(Team.centre).joinedload(Centre.region),
                 selectinload(User.roles),
+                # Whether HR may edit each one looks at the teams they manage.
+                selectinload(User.managed_teams).joinedload(Team.centre),
             )
             .order_by(User.full_name, User.id)
             .limit(PAGE_SIZE)
@@ -244,6 +246,10 @@ def update_person(actor: User | None, person: User, values: PersonValues) -> boo
     _apply(actor, person, values, creating=False)
     db.session.flush()
     after = snapshot(person)
+    if Role.ADMIN in before["roles"] and Role.ADMIN not in after["roles"]:
+        _admins_remain(person)
+    if (after["roles"], after["hr_region"]) != (before["roles"], before["hr_region"]):
+        _withdraw_pending_access(person)
     old, new = _changes(before, after)
     if not old:
         return False
@@ -273,7 +279,7 @@ def update_person(actor: User | None, person: User, values: PersonValues) -> boo
 def _apply(actor: User | None, person: User, values: PersonValues, *, creating: bool) -> None:
     problems: dict[str, str] = {}
     full_name = " ".join(values.full_name.split())
-    email = values.email.strip()
+    email = normalise_email(values.email)  # as sign-in and the import compare it
     number = (values.employee_number or "").strip() or None
     if not full_name:
         problems["full_name"] = _("Enter the person's full name.")
@@ -292,10 +298,14 @@ def _apply(actor: User | None, person: User, values: PersonValues, *, creating: 
             else select(User).where(func.lower(User.email) == normalise_email(email))
         )
         if other is not None:
-            problems["email"] = _(
-                "This e-mail address already belongs to %(name)s (employee number %(number)s).",
-                name=other.full_name,
-                number=other.employee_number or "—",
+            problems["email"] = (
+                _(
+                    "This e-mail address already belongs to %(name)s (employee number %(number)s).",
+                    name=other.full_name,
+                    number=other.employee_number or "—",
+                )
+                if _may_name(actor, other)
+                else _("This e-mail address already belongs to someone outside your scope.")
             )
     if number is not None:
         if len(number) > NUMBER_MAX:
@@ -306,10 +316,14 @@ def _apply(actor: User | None, person: User, values: PersonValues, *, creating: 
                 query = query.where(User.id != person.id)
             other = db.session.scalar(query)
             if other is not None:
-                problems["employee_number"] = _(
-                    "This employee number already belongs to %(name)s (%(email)s).",
-                    name=other.full_name,
-                    email=other.email,
+                problems["employee_number"] = (
+                    _(
+                        "This employee number already belongs to %(name)s (%(email)s).",
+                        name=other.full_name,
+                        email=other.email,
+                    )
+                    if _may_name(actor, other)
+                    else _("This employee number already belongs to someone outside your scope.")
                 )
     team = db.session.get(Team, values.team_id) if values.team_id is not None else None
     if values.team_id is not None and team is None:
@@ -398,24 +412,58 @@ def _managed_teams(
 
 
 def _admin_kept(actor: User | None, person: User, own_message: str) -> str | None:
-    """Why ``person`` must stay an active administrator, if they must."""
+    """Why ``person`` must stay an active administrator, if they must.
+
+    The active administrators' rows are locked (PostgreSQL) until the caller commits, so two
+    administrators removing each other at the same moment cannot both succeed: the second
+    waits, then counts again. SQLite runs one writer at a time and ``_admins_remain`` counts
+    again inside the write."""
     if actor is not None and actor.id == person.id:
         return own_message
-    others = db.session.scalar(
-        select(func.count(User.id)).where(
-            User.active,
-            User.id != person.id,
-            exists().where(
-                RoleAssignment.user_id == User.id, RoleAssignment.role == Role.ADMIN.value
-            ),
-        )
-    )
-    if not others:
-        return _(
-            "%(name)s is the last administrator: make someone else an administrator first.",
-            name=person.full_name,
-        )
+    admins = db.session.scalars(
+        select(User.id).where(User.active, _holds_admin()).order_by(User.id).with_for_update()
+    ).all()
+    if not [admin for admin in admins if admin != person.id]:
+        return _last_admin(person)
     return None
+
+
+def _holds_admin() -> Any:
+    return exists().where(
+        RoleAssignment.user_id == User.id, RoleAssignment.role == Role.ADMIN.value
+    )
+
+
+def _last_admin(person: User) -> str:
+    return _(
+        "%(name)s is the last administrator: make someone else an administrator first.",
+        name=person.full_name,
+    )
+
+
+def _admins_remain(person: User) -> None:
+    """After the change is written: at least one active administrator is left."""
+    remaining = db.session.scalar(select(func.count(User.id)).where(User.active, _holds_admin()))
+    if not remaining:
+        raise PersonRefused({"": _last_admin(person)})
+
+
+def _may_name(actor: User | None, other: User) -> bool:
+    """A clash names the other person to whoever may see their account (the command line,
+    admins, HR within their scope); to the rest it says only that the value is taken."""
+    return actor is None or can_administer_person(actor, other)
+
+
+def _withdraw_pending_access(person: User) -> None:
+    """New roles make an account worth more than when its access was given: a link not used
+    yet, or a temporary password not yet changed, may have passed through hands (HR's) that
+    should not hold an administrator's or HR's account. Both stop working; the person is
+    given access afresh by whoever gave the roles."""
+    retire_links(person)
+    if person.must_change_password:
+        person.password_hash = None
+        person.must_change_password = False
+        end_sessions(person)
 
 
 # --- deactivation --------------------------------------------------------------------------
@@ -435,6 +483,10 @@ def set_active(actor: User | None, person: User, active: bool) -> bool:
         raise PersonRefused({"": _("You cannot deactivate yourself.")})
     person.active = active
     db.session.flush()  # the listener in lms.models.users ends their sessions
+    if not active:
+        retire_links(person)  # reactivated, they are given access afresh
+        if Role.ADMIN in person.role_names:
+            _admins_remain(person)
     audit.record(
         actor,
         "people.reactivate" if active else "people.deactivate",

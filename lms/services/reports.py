@@ -69,6 +69,17 @@ def parse_id(raw: str) -> int | None:
     return number if number <= MAX_ID else None
 
 
+def coerce_id(value: object) -> int:
+    """A form's chosen record id (a WTForms ``coerce``): anything that cannot be one is an
+    invalid choice (ValueError), never a number the database cannot hold."""
+    number = value if isinstance(value, int) and not isinstance(value, bool) else None
+    if number is None:
+        number = parse_id(str(value))
+    if number is None or not 1 <= number <= MAX_ID:
+        raise ValueError("not a record id")
+    return number
+
+
 def zone() -> ZoneInfo:
     """The organisation's time zone: where its days begin and end."""
     return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])

@@ -29,7 +29,7 @@ from sqlalchemy.orm import selectinload
 
 from lms.extensions import db
 from lms.models import Centre, Region, Role, Team, User
-from lms.permissions import hr_region_id
+from lms.permissions import can_administer_person, hr_region_id
 from lms.services import audit
 from lms.services.accounts import normalise_email
 
@@ -251,6 +251,7 @@ def _person_row(
 class _Scope:
     """What an importer may do: the region they are limited to and the roles they may give."""
 
+    importer: User | None
     region: Region | None
     may_grant: frozenset[Role]
 
@@ -258,20 +259,19 @@ class _Scope:
     def of(cls, importer: User | None) -> _Scope:
         """The command line (``None``) and administrators may do everything."""
         if importer is None or importer.has_role(Role.ADMIN):
-            return cls(region=None, may_grant=frozenset(Role))
+            return cls(importer=importer, region=None, may_grant=frozenset(Role))
         if not importer.has_role(Role.HR):
             message = _("Only HR staff and administrators may import people.")
             raise ImportRefused([ImportProblem(None, None, message)])
         region_id = hr_region_id(importer)
         region = db.session.get(Region, region_id) if region_id is not None else None
-        return cls(region=region, may_grant=ROLES_HR_MAY_GRANT)
+        return cls(importer=importer, region=region, may_grant=ROLES_HR_MAY_GRANT)
 
     def may_change(self, person: User) -> bool:
-        """A regional HR person changes only people in a team of their region (as they see
-        only those); people without a team belong to administrators and national HR."""
-        if self.region is None:
-            return True
-        return person.team is not None and person.team.centre.region_id == self.region.id
+        """HR change the accounts they administer on the people pages, no others: people in a
+        team of their region, never an administrator's account nor one whose powers reach
+        beyond their scope (``can_administer_person``)."""
+        return self.importer is None or can_administer_person(self.importer, person)
 
 
 @dataclass
@@ -342,7 +342,7 @@ def validate(rows: Sequence[PersonRow], importer: User | None) -> ImportPlan:
                 problems.add(
                     row,
                     "email",
-                    _("This person works outside your region: you may not change their account."),
+                    _("This person's account is outside your scope: you may not change it."),
                 )
 
         number = row.employee_number
