@@ -253,3 +253,16 @@ def test_e_mails_are_kept_composed_and_in_lower_case(client, auth, org):
     data = form_of(org.employee, email=decomposed)
     assert post(client, f"/admin/people/{org.employee.id}", data, token_from="/admin").status_code == 302  # fmt: skip
     assert user("josé@example.test").email == "josé@example.test"
+
+
+def test_links_for_a_list_never_go_beyond_the_list_that_was_shown(client, auth, org):
+    org.employee.password_hash = None
+    org.southerner.password_hash = None
+    db.session.commit()
+    auth.login(org.admin.email)
+    # A centre of another region than the one chosen: the list would quietly widen.
+    data = {"region": str(org.north.id), "centre": str(org.gamma.centre_id)}
+    response = post(client, "/admin/people/links", data, token_from="/admin")
+    assert response.status_code == 302
+    assert "The list has changed since it was shown" in html(client.get(response.headers["Location"]))  # fmt: skip
+    assert db.session.scalar(select(func.count(ActivationLink.id))) == 0

@@ -567,6 +567,12 @@ def bulk_links() -> Response | tuple[str, int]:
     if not valid:
         return render_template("admin/people.html", form=form, page=None), 400
     back = redirect(url_for("admin.people", **form.args()))
+    posted = {name for name in form.NAMES if request.form.get(name, "") not in ("", "active")}
+    if posted - set(form.args()):
+        # A filter that no longer fits the others (a team moved meanwhile) would widen the
+        # list: links go only to the list the person saw.
+        flash(_("The list has changed since it was shown: check it, then create the links."))
+        return back
     found = _without_access(current_user, form.filters())
     if not found:
         flash(_("Everyone in this list has access already."), "info")
