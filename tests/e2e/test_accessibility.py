@@ -35,7 +35,7 @@ from lms.content import get_course
 from lms.extensions import db
 from lms.models import Certificate
 from lms.services import goals, quizzes, recognition
-from lms.services.accounts import find_user_by_email
+from lms.services.accounts import find_user_by_email, issue_activation_link
 from lms.services.demo import ORG_GOAL
 from tests.e2e.conftest import DEFAULT_TIMEOUT_MS, demo_app, serving
 
@@ -56,6 +56,7 @@ HR = "hr@demo.local"
 ADMIN = "admin@demo.local"
 WAITING_GOAL = "Записывать вопрос посетителя"  # Ольга's, waiting for approval (the demo)
 CERTIFIED = "i.orlova@demo.local"  # has completed the course in the demo
+INVITED = "n.mikhailov@demo.local"  # given an activation link (signs in nowhere here)
 
 LANGUAGES = {"ru": "ru-RU", "en": "en-US"}  # the interface's language: the browser's locale
 DESKTOP = "desktop"
@@ -128,6 +129,19 @@ SCREENS = [
     Screen("hr-import", HR, "/hr/import"),
     Screen("api-tokens", ADMIN, "/admin/tokens"),
     Screen("audit-log", ADMIN, "/admin/audit"),
+    Screen("admin-people", ADMIN, "/admin"),
+    Screen("admin-person-new", ADMIN, "/admin/people/new"),
+    Screen("admin-person", ADMIN, "/admin/people/{employee}"),
+    Screen("admin-org", ADMIN, "/admin/org"),
+    Screen("admin-region", ADMIN, "/admin/org/regions/{region}"),
+    Screen("admin-centre", ADMIN, "/admin/org/centres/{centre}"),
+    Screen("admin-team", ADMIN, "/admin/org/teams/{team}"),
+    Screen("admin-handover", ADMIN, "/admin/org/handover"),
+    Screen("admin-handover-teams", ADMIN, "/admin/org/handover?from={manager}"),
+    Screen("admin-content", ADMIN, "/admin/content"),
+    # Opening a link that works signs out whoever is signed in: nobody is, in this browser.
+    # A GET does not use the link up, so every language and screen opens the same one.
+    Screen("activate", ANONYMOUS, "/activate/{activation_token}"),
 ]
 SCREEN_IDS = [screen.name for screen in SCREENS]
 
@@ -152,14 +166,17 @@ def live_server(live_app: Flask) -> Iterator[str]:
 def world(live_app: Flask) -> dict[str, Any]:
     """What the pages show about the employee, made through the services: a quiz attempt
     graded with nothing answered (a result that failed, every question reviewed) and a second
-    one open, a draft goal and her manager's thanks (a notification and an entry on the wall).
-    Returns the ids and the certificate code the pages' addresses need."""
+    one open, a draft goal and her manager's thanks (a notification and an entry on the wall);
+    and an activation link for a colleague. Returns the ids, the certificate code and the
+    link's token the pages' addresses need."""
     with live_app.app_context():
-        employee, manager, olga, certified = (
+        employee, manager, olga, certified, admin, invited = (
             find_user_by_email(email)
-            for email in (EMPLOYEE, MANAGER, "o.kuznetsova@demo.local", CERTIFIED)
+            for email in (EMPLOYEE, MANAGER, "o.kuznetsova@demo.local", CERTIFIED, ADMIN, INVITED)
         )
-        assert None not in (employee, manager, olga, certified), "the demo accounts are missing"
+        assert None not in (employee, manager, olga, certified, admin, invited), (
+            "the demo accounts are missing"
+        )
         course = get_course()
         module = next(m for m in course.modules if m.slug == "client-centricity")
         graded = quizzes.start_attempt(employee, course, module)
@@ -184,14 +201,19 @@ def world(live_app: Flask) -> dict[str, Any]:
             select(Certificate.code).where(Certificate.user_id == certified.id)
         )
         assert certificate, f"{CERTIFIED} has no certificate in the demo"
+        activation_token = issue_activation_link(invited, admin)
         ids = {
             "employee": employee.id,
+            "manager": manager.id,
             "team": employee.team_id,
+            "centre": employee.team.centre_id,
+            "region": employee.team.centre.region_id,
             "graded_attempt": graded.id,
             "open_attempt": open_attempt.id,
             "goal": goal.id,
             "waiting_goal": waiting.id,
             "certificate": certificate,
+            "activation_token": activation_token,
         }
         db.session.commit()
         db.session.remove()
