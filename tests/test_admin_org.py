@@ -378,7 +378,10 @@ def test_a_manager_hands_all_their_teams_over(client, auth: Auth, make, org):
     response = handover(client, boss, " NEXT@example.test ", [alpha, delta])
 
     assert response.status_code == 302
-    assert "2 teams handed over from Person" in text(client.get(response.headers["Location"]))
+    tree = text(client.get(response.headers["Location"]))
+    assert "2 teams handed over from Person" in tree
+    # Both regions the teams lie in open at once, to show who manages them now.
+    assert tree.count('<details class="org-region" open>') == 2
     assert managers_of(alpha) == ["next@example.test"]
     assert managers_of(delta) == ["next@example.test"]
     assert db.session.get(User, boss.id).managed_teams == []

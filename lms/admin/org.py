@@ -192,6 +192,7 @@ def _tree_page(form: NewRegionForm, status: int = 200) -> tuple[str, int]:
         "admin/org.html",
         regions=organisation.tree(current_user),
         form=form if may_add else None,
+        open_regions={parse_id(value) for value in request.args.getlist("open")},
     )
     return page, status
 
@@ -483,7 +484,9 @@ def handover() -> Page:
                         **{"from": leaving.full_name, "to": taking_over.full_name},
                     )
                 )
-                return redirect(url_for("admin.org"))
+                # The tree opens where the teams are, to see who manages them now.
+                regions = sorted({team.centre.region_id for team in chosen_teams})
+                return redirect(url_for("admin.org", open=regions))
     preselected: dict[str, Any] = {"from": leaving.id}
     page = render_template(
         "admin/handover.html",

@@ -269,7 +269,14 @@ class PersonForm(FlaskForm):
 
     def offer(self, actor: User) -> PersonForm:
         teams = _administered_teams(actor)
-        choices = [SelectChoice(team.id, people.team_label(team) or "") for team in teams]
+        # The team's name first, grouped under its region and centre: on a phone the long
+        # common beginnings would otherwise hide which team is which.
+        choices = [
+            SelectChoice(
+                team.id, team.name, optgroup=f"{team.centre.region.name} / {team.centre.name}"
+            )
+            for team in teams
+        ]
         no_team = _("No team") if administers_region(actor, None) else _("Choose a team")
         self.team_id.choices = [SelectChoice("", no_team), *choices]
         if not can_change_roles(actor):
