@@ -590,9 +590,9 @@ def bulk_links() -> Response | tuple[str, int]:
     expires_at = utcnow() + timedelta(days=int(current_app.config["ACTIVATION_LINK_DAYS"]))
     rows: list[tuple[str, ...]] = []
     messages: list[EmailMessage] = []
+    tokens = accounts.issue_activation_links(found, current_user)
     for person in found:
-        token = accounts.issue_activation_link(person, current_user)
-        url = url_for("auth.activate", token=token, _external=True)
+        url = url_for("auth.activate", token=tokens[person.id], _external=True)
         rows.append(
             (
                 person.full_name,

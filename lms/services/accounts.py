@@ -18,7 +18,7 @@ from enum import Enum
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms.config import SUPPORTED_LOCALES
@@ -228,34 +228,56 @@ def issue_activation_link(user: User, actor: User | None) -> str:
     """A one-time link for ``user`` to choose a password, valid ``ACTIVATION_LINK_DAYS``
     days; returns the token (the caller builds the URL and shows it once). Earlier unused
     links of theirs stop working."""
+    return issue_activation_links([user], actor)[user.id]
+
+
+def issue_activation_links(users: list[User], actor: User | None) -> dict[int, str]:
+    """``issue_activation_link`` for many people at once (a whole list after an import), in
+    a few statements per thousand people rather than a few per person: their tokens by id."""
     now = utcnow()
-    retire_links(user)
-    token = secrets.token_urlsafe(32)
     days = int(current_app.config["ACTIVATION_LINK_DAYS"])
-    db.session.add(
-        ActivationLink(
-            user_id=user.id,
-            token_hash=hash_session_token(token),
-            created_by_id=actor.id if actor is not None else None,
-            created_at=now,
-            expires_at=now + timedelta(days=days),
+    tokens: dict[int, str] = {}
+    for start in range(0, len(users), _CHUNK):
+        chunk = users[start : start + _CHUNK]
+        _retire_links_of([user.id for user in chunk], now)
+        links = []
+        for user in chunk:
+            tokens[user.id] = secrets.token_urlsafe(32)
+            links.append(
+                {
+                    "user_id": user.id,
+                    "token_hash": hash_session_token(tokens[user.id]),
+                    "created_by_id": actor.id if actor is not None else None,
+                    "created_at": now,
+                    "expires_at": now + timedelta(days=days),
+                }
+            )
+        db.session.execute(insert(ActivationLink), links)
+        audit.record_many(
+            actor,
+            "access.link",
+            [{"person_id": user.id, "email": user.email, "days": days} for user in chunk],
         )
-    )
-    audit.record(actor, "access.link", person_id=user.id, email=user.email, days=days)
-    db.session.flush()
-    return token
+    return tokens
+
+
+_CHUNK = 500  # ids per IN (...): well under the parameter limits of SQLite and PostgreSQL
 
 
 def retire_links(user: User) -> None:
     """Links of ``user`` not used yet stop working now."""
+    _retire_links_of([user.id], utcnow())
+
+
+def _retire_links_of(user_ids: list[int], now: datetime) -> None:
     db.session.execute(
         update(ActivationLink)
         .where(
-            ActivationLink.user_id == user.id,
+            ActivationLink.user_id.in_(user_ids),
             ActivationLink.used_at.is_(None),
-            ActivationLink.expires_at > utcnow(),
+            ActivationLink.expires_at > now,
         )
-        .values(expires_at=utcnow())
+        .values(expires_at=now)
     )
 
 
