@@ -280,7 +280,7 @@ def test_an_admin_adds_a_person_with_roles(client, auth, org):
     auth.login("admin@example.test")
     page = html(client.get("/admin/people/new"))
     assert "Region / Centre / Team" in page
-    assert '<optgroup label="North / Harbour">' in page
+    assert '<optgroup label="Harbour, North">' in page
     assert ">Beta<" in page
     assert ">No team<" in page
     assert 'name="roles"' in page
@@ -387,7 +387,7 @@ def test_edit_page_is_prefilled_and_saves_changes_with_audit(client, auth, org):
     page = html(client.get(f"/admin/people/{org.employee.id}"))
     assert 'value="Anna Petrova"' in page
     assert 'value="123"' in page
-    assert '<optgroup label="North / Harbour">' in page
+    assert '<optgroup label="Harbour, North">' in page
     assert f'<option selected value="{org.alpha.id}">Alpha</option>' in page
     assert "Has a password" in page
     assert "Last sign-in" in page

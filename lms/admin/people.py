@@ -269,11 +269,11 @@ class PersonForm(FlaskForm):
 
     def offer(self, actor: User) -> PersonForm:
         teams = _administered_teams(actor)
-        # The team's name first, grouped under its region and centre: on a phone the long
-        # common beginnings would otherwise hide which team is which.
+        # The team's name, grouped under its centre and region: on a narrow screen the long
+        # common beginnings ("Region / …") would otherwise hide which team is which.
         choices = [
             SelectChoice(
-                team.id, team.name, optgroup=f"{team.centre.region.name} / {team.centre.name}"
+                team.id, team.name, optgroup=f"{team.centre.name}, {team.centre.region.name}"
             )
             for team in teams
         ]
