@@ -777,6 +777,8 @@ def test_an_activation_link_is_shown_once_and_works_once(client, auth, org):
     assert nina.check_password(NEW_PASSWORD)
     assert nina.last_login_at is not None
     assert len(actions("access.activate")) == 1
+    [signed_in] = [event for event in actions("login") if event.actor_id == nina.id]
+    assert signed_in.details == {"via": "activation link"}
     # The link is spent.
     visitor_two = client.application.test_client()
     visitor_two.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"

@@ -230,6 +230,7 @@ def activate(token: str) -> Response | tuple[str, int, dict[str, str]]:
             session["locale"] = locale
     _sign_in(user)
     accounts.record_login(user)
+    audit.record(user, "login", via="activation link")  # as every other sign-in
     db.session.commit()
     flash(_("Your password is set and you are signed in. Welcome!"), "success")
     response = redirect(url_for("me.home"))

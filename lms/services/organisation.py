@@ -23,6 +23,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
+from sqlalchemy.orm import contains_eager
 
 from lms.extensions import db
 from lms.models import Centre, Region, Role, Team, User, team_managers
@@ -379,6 +380,7 @@ def teams_to_hand_over(actor: User, leaving: User) -> list[Team]:
             select(Team)
             .join(Team.centre)
             .join(Centre.region)
+            .options(contains_eager(Team.centre).contains_eager(Centre.region))
             .where(
                 Team.managers.any(User.id == leaving.id),
                 Team.id.in_(scoped_team_ids(actor)),
