@@ -125,5 +125,5 @@ def test_the_header_is_each_persons_own(app, make, published):
     db.session.commit()
     html = boris.get("/me").get_data(as_text=True)
     assert 'class="count-badge"' in html
-    assert 'href="/admin/tokens"' in html
-    assert 'href="/admin/tokens"' not in anna.get("/me").get_data(as_text=True)
+    assert 'href="/admin"' in html
+    assert 'href="/admin"' not in anna.get("/me").get_data(as_text=True)
