@@ -8,10 +8,15 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
-from lms.models.base import Base, render_migration_item
+from lms.models.base import Base, include_in_migrations, render_migration_item
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate(render_as_batch=True, compare_type=True, render_item=render_migration_item)
+migrate = Migrate(
+    render_as_batch=True,
+    compare_type=True,
+    render_item=render_migration_item,
+    include_object=include_in_migrations,
+)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()

@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 
 from lms import create_app
 from lms.extensions import db
+from lms.models.base import include_in_migrations
 
 
 @pytest.fixture
@@ -48,7 +49,8 @@ def test_migrations_build_the_models_schema_from_empty(request, database):
         directory = app.config["MIGRATIONS_DIR"]
         upgrade(directory=directory)
         with db.engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            options = {"compare_type": True, "include_object": include_in_migrations}
+            context = MigrationContext.configure(connection, opts=options)
             assert compare_metadata(context, db.metadata) == []
         downgrade(directory=directory, revision="base")
         assert set(sa.inspect(db.engine).get_table_names()) <= {"alembic_version"}

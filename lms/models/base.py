@@ -52,6 +52,14 @@ class Base(DeclarativeBase):
     )
 
 
+def include_in_migrations(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """Alembic's filter: the trigram indexes a migration adds on PostgreSQL for searching
+    people (``ix_users_*_trgm``) are the database's own, not the models'."""
+    return not (type_ == "index" and reflected and (name or "").endswith("_trgm"))
+
+
 def render_migration_item(type_: str, obj: object, autogen_context: object) -> str | bool:
     """Alembic autogenerate hook: write our UTC type as the plain column type it stores."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
