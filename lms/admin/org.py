@@ -240,20 +240,38 @@ def _region_page(
 @role_required(Role.ADMIN, Role.HR)
 def region(region_id: int) -> Page:
     region = _region_or_404(region_id)
-    form = RenameForm(prefix="rename", obj=region)
+    return _rename(
+        region,
+        organisation.rename_region,
+        _region_page,
+        url_for("admin.region", region_id=region.id),
+    )
+
+
+Named = TypeVar("Named", Region, Centre, Team)
+
+
+def _rename(
+    thing: Named,
+    rename: Callable[[User, Named, str], bool],
+    page: Callable[..., Page],
+    back: str,
+) -> Page:
+    """A region's, centre's or team's page, renaming it when its form is sent."""
+    form = RenameForm(prefix="rename", obj=thing)
     if not form.is_submitted():
-        return _region_page(region, rename=form)
+        return page(thing, rename=form)
     if form.validate_on_submit():
         saved, changed = _commit(
             form,
             "name",
-            lambda: organisation.rename_region(current_user, region, form.name.data or ""),
+            lambda: rename(current_user, thing, form.name.data or ""),
             name=form.name.data,
         )
         if saved:
-            _flash_rename(bool(changed), region.name)
-            return redirect(url_for("admin.region", region_id=region.id))
-    return _region_page(region, rename=form, status=400)
+            _flash_rename(bool(changed), thing.name)
+            return redirect(back)
+    return page(thing, rename=form, status=400)
 
 
 def _flash_rename(changed: bool, name: str) -> None:
@@ -312,20 +330,12 @@ def _centre_page(
 @role_required(Role.ADMIN, Role.HR)
 def centre(centre_id: int) -> Page:
     centre = _centre_or_404(centre_id)
-    form = RenameForm(prefix="rename", obj=centre)
-    if not form.is_submitted():
-        return _centre_page(centre, rename=form)
-    if form.validate_on_submit():
-        saved, changed = _commit(
-            form,
-            "name",
-            lambda: organisation.rename_centre(current_user, centre, form.name.data or ""),
-            name=form.name.data,
-        )
-        if saved:
-            _flash_rename(bool(changed), centre.name)
-            return redirect(url_for("admin.centre", centre_id=centre.id))
-    return _centre_page(centre, rename=form, status=400)
+    return _rename(
+        centre,
+        organisation.rename_centre,
+        _centre_page,
+        url_for("admin.centre", centre_id=centre.id),
+    )
 
 
 @bp.post("/org/centres/<int:centre_id>/teams")
@@ -386,20 +396,12 @@ def _team_page(
 @role_required(Role.ADMIN, Role.HR)
 def team(team_id: int) -> Page:
     team = _team_or_404(team_id)
-    form = RenameForm(prefix="rename", obj=team)
-    if not form.is_submitted():
-        return _team_page(team, rename=form)
-    if form.validate_on_submit():
-        saved, changed = _commit(
-            form,
-            "name",
-            lambda: organisation.rename_team(current_user, team, form.name.data or ""),
-            name=form.name.data,
-        )
-        if saved:
-            _flash_rename(bool(changed), team.name)
-            return redirect(url_for("admin.team", team_id=team.id))
-    return _team_page(team, rename=form, status=400)
+    return _rename(
+        team,
+        organisation.rename_team,
+        _team_page,
+        url_for("admin.team", team_id=team.id),
+    )
 
 
 @bp.post("/org/teams/<int:team_id>/move")

@@ -498,16 +498,24 @@ def _shown_once(page: str) -> Response:
     return response
 
 
-@bp.post("/people/<int:user_id>/link")
-@role_required(Role.ADMIN, Role.HR)
-def activation_link(user_id: int) -> Response:
+def _giving_access(user_id: int) -> tuple[User, Response | None]:
+    """The person a form gives access to, and the answer when it may not be given."""
     person = get_administered_person_or_404(user_id, current_user)
     if not EmptyForm().validate_on_submit():
         abort(400)
     refusal = _access_refused(person)
-    if refusal is not None:
-        flash(refusal, "error")
-        return redirect(url_for("admin.person", user_id=person.id))
+    if refusal is None:
+        return person, None
+    flash(refusal, "error")
+    return person, redirect(url_for("admin.person", user_id=person.id))
+
+
+@bp.post("/people/<int:user_id>/link")
+@role_required(Role.ADMIN, Role.HR)
+def activation_link(user_id: int) -> Response:
+    person, refused = _giving_access(user_id)
+    if refused is not None:
+        return refused
     token = accounts.issue_activation_link(person, current_user)
     link = accounts.find_activation_link(token)
     if link is None:  # just issued to an active person: it works
@@ -532,13 +540,9 @@ def activation_link(user_id: int) -> Response:
 @bp.post("/people/<int:user_id>/temporary-password")
 @role_required(Role.ADMIN, Role.HR)
 def temporary_password(user_id: int) -> Response:
-    person = get_administered_person_or_404(user_id, current_user)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    refusal = _access_refused(person)
-    if refusal is not None:
-        flash(refusal, "error")
-        return redirect(url_for("admin.person", user_id=person.id))
+    person, refused = _giving_access(user_id)
+    if refused is not None:
+        return refused
     password = accounts.set_temporary_password(person, current_user)
     db.session.commit()
     return _shown_once(
