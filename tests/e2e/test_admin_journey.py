@@ -373,7 +373,12 @@ def test_a_deactivated_managers_teams_are_handed_over(english: Callable[..., Pag
     # The demo's other manager takes both teams over.
     taking_over.fill(SECOND_MANAGER)
     admin.get_by_role("button", name="Hand the teams over", exact=True).click()
-    expect(admin).to_have_url(re.compile(r"/admin/org$"))
+    # The tree, opened at the region of the teams handed over.
+    expect(admin).to_have_url(re.compile(r"/admin/org\?open=\d+$"))
+    region = admin.locator("details.org-region").filter(
+        has=admin.locator("summary", has_text=REGION)
+    )
+    expect(region).to_have_attribute("open", "")
     expect(flash(admin)).to_have_text(
         f"2 teams handed over from {MANAGER_NAME} to {SECOND_MANAGER_NAME}."
     )
